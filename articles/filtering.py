@@ -1,0 +1,84 @@
+"""Reading a list page's filters (tags, section, page) from the query string.
+
+Validation happens here, where input enters: a malformed value is a 400, an unknown tag or section
+a 404, so no odd parameter ever reaches a queryset or a 500.
+"""
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django.core.exceptions import BadRequest
+from django.http import Http404
+
+from articles.models import Section, Tag
+
+MAX_TAGS = 6
+MAX_SLUG_LENGTH = 100
+_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
+
+
+def _valid_slug(value, name):
+    if len(value) > MAX_SLUG_LENGTH or not _SLUG.match(value):
+        raise BadRequest(f"“{value[:40]}” is not a valid {name}.")
+    return value.lower()
+
+
+@dataclass
+class ListFilters:
+    """The chosen tags and section of a list page, and the links to change them."""
+
+    tags: list = field(default_factory=list)
+    section: Section | None = None
+
+    @classmethod
+    def from_request(cls, request, *, allow_section=True):
+        """Parse ``tag=`` (repeatable, AND) and ``section=``; raise BadRequest or Http404."""
+        slugs = []
+        for value in request.GET.getlist("tag"):
+            slug = _valid_slug(value.strip(), "tag")
+            if slug not in slugs:
+                slugs.append(slug)
+        if len(slugs) > MAX_TAGS:
+            raise BadRequest(f"Filter by at most {MAX_TAGS} tags at once.")
+        tags = []
+        if slugs:
+            found = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
+            missing = [slug for slug in slugs if slug not in found]
+            if missing:
+                raise Http404(f"No topic “{missing[0]}”.")
+            tags = [found[slug] for slug in slugs]
+
+        section = None
+        section_slug = request.GET.get("section", "").strip() if allow_section else ""
+        if section_slug:
+            _valid_slug(section_slug, "section")
+            section = Section.objects.filter(slug=section_slug.lower()).first()
+            if section is None:
+                raise Http404(f"No section “{section_slug}”.")
+        return cls(tags=tags, section=section)
+
+    @property
+    def active(self):
+        return bool(self.tags or self.section)
+
+    def _query(self, tags, section):
+        params = [("section", section.slug)] if section else []
+        params += [("tag", tag.slug) for tag in tags]
+        return "?" + urlencode(params) if params else "?"
+
+    def url_adding(self, tag):
+        return self._query([*self.tags, tag], self.section)
+
+    def url_removing(self, tag):
+        return self._query([t for t in self.tags if t != tag], self.section)
+
+    def url_without_section(self):
+        return self._query(self.tags, None)
+
+    def url_clearing(self):
+        return "?"
+
+    def chips(self):
+        """The chosen tags, each with the link that removes it."""
+        return [{"tag": tag, "remove_url": self.url_removing(tag)} for tag in self.tags]

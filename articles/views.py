@@ -1,0 +1,192 @@
+"""Public pages. Each picks a queryset from ``Article.objects.published()`` and a template."""
+
+import logging
+from itertools import groupby
+
+from django.db import DatabaseError, connection
+from django.db.models import prefetch_related_objects
+from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.template import loader
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.generic import DetailView, ListView, TemplateView
+
+from articles.filtering import ListFilters
+from articles.models import CARD_PREFETCHES, Article, Author, Section, SlugRedirect, Tag
+
+logger = logging.getLogger(__name__)
+
+FRONT_PAGE_LATEST = 10
+FRONT_PAGE_PER_SECTION = 4
+TAG_FACETS_SHOWN = 20
+
+# Anonymous pages may be stored, but are revalidated on every use (the ETag makes that a 304), so an
+# unpublished story never lingers in a browser or proxy.
+public_page = method_decorator(cache_control(public=True, no_cache=True), name="dispatch")
+
+
+@public_page
+class FrontPage(TemplateView):
+    template_name = "articles/home.html"
+
+    def get_context_data(self, **kwargs):
+        public = Article.objects.published()
+        lead = public.lead_story()
+        others = public.exclude(pk=lead.pk) if lead else public
+        latest = list(others.newest_first().select_related("section")[:FRONT_PAGE_LATEST])
+        in_sections = list(
+            others.top_per_section(FRONT_PAGE_PER_SECTION)
+            .select_related("section")
+            .order_by("section__position", "section__name", "section_rank")
+        )
+        prefetch_related_objects([a for a in [lead, *latest, *in_sections] if a], *CARD_PREFETCHES)
+        blocks = [
+            {"section": section, "articles": list(articles)}
+            for section, articles in groupby(in_sections, key=lambda article: article.section)
+        ]
+        return super().get_context_data(lead=lead, latest=latest, section_blocks=blocks, **kwargs)
+
+
+@public_page
+class FilteredArticleList(ListView):
+    """A list of public articles narrowed by ``tag=`` (all of them) and, on /articles/, ``section=``."""
+
+    template_name = "articles/article_list.html"
+    context_object_name = "articles"
+    paginate_by = 20
+    allow_section_filter = False
+    scope_tags = ()
+
+    def get(self, request, *args, **kwargs):
+        self.scope = self.get_scope()
+        self.filters = ListFilters.from_request(request, allow_section=self.allow_section_filter)
+        return super().get(request, *args, **kwargs)
+
+    def get_scope(self):
+        """The page's own subject (a section, tag or author), or None for all articles."""
+        return None
+
+    def scoped(self, queryset):
+        return queryset
+
+    def get_queryset(self):
+        queryset = self.scoped(Article.objects.published())
+        if self.filters.section:
+            queryset = queryset.in_section(self.filters.section)
+        self.matching = queryset.tagged_with_all(self.filters.tags)
+        return self.matching.newest_first().for_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        shown = [*self.filters.tags, *self.scope_tags]
+        facets = self.matching.tag_counts(exclude=shown)[:TAG_FACETS_SHOWN]
+        context.update(
+            scope=self.scope,
+            current_section=self.scope if isinstance(self.scope, Section) else self.filters.section,
+            filters=self.filters,
+            chips=self.filters.chips(),
+            tag_facets=[{"tag": tag, "add_url": self.filters.url_adding(tag)} for tag in facets],
+            total=context["paginator"].count,
+        )
+        return context
+
+
+class ArticleList(FilteredArticleList):
+    allow_section_filter = True
+    extra_context = {"page_kind": "all"}
+
+
+class SectionArticles(FilteredArticleList):
+    extra_context = {"page_kind": "section"}
+
+    def get_scope(self):
+        return get_object_or_404(Section, slug=self.kwargs["slug"])
+
+    def scoped(self, queryset):
+        return queryset.in_section(self.scope)
+
+
+class TagArticles(FilteredArticleList):
+    extra_context = {"page_kind": "tag"}
+
+    def get_scope(self):
+        tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        self.scope_tags = (tag,)
+        return tag
+
+    def scoped(self, queryset):
+        return queryset.tagged_with_all([self.scope])
+
+
+class AuthorArticles(FilteredArticleList):
+    extra_context = {"page_kind": "author"}
+
+    def get_scope(self):
+        return get_object_or_404(Author, slug=self.kwargs["slug"])
+
+    def scoped(self, queryset):
+        return queryset.by_author(self.scope)
+
+
+@public_page
+class TagIndex(TemplateView):
+    template_name = "articles/tag_index.html"
+
+    def get_context_data(self, **kwargs):
+        tags = Article.objects.published().tag_counts().order_by("name")
+        return super().get_context_data(tags=tags, **kwargs)
+
+
+@public_page
+class ArticleDetail(DetailView):
+    template_name = "articles/article_detail.html"
+    context_object_name = "article"
+
+    def get_queryset(self):
+        return (
+            Article.objects.published()
+            .select_related("section")
+            .prefetch_related(*CARD_PREFETCHES, "corrections")
+        )
+
+    def get(self, request, *args, **kwargs):
+        try:
+            return super().get(request, *args, **kwargs)
+        except Http404:
+            # A renamed story keeps answering at its old address, if it is public.
+            redirect = (
+                SlugRedirect.objects.filter(
+                    old_slug=self.kwargs["slug"], article__in=Article.objects.published()
+                )
+                .select_related("article")
+                .first()
+            )
+            if redirect is None:
+                raise
+            return HttpResponsePermanentRedirect(redirect.article.get_absolute_url())
+
+
+@never_cache
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        logger.exception("Health check: database unreachable")
+        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def bad_request(request, exception=None):
+    message = str(exception) if exception and exception.args else "The request could not be understood."
+    return render(request, "400.html", {"message": message}, status=400)
+
+
+def page_not_found(request, exception=None):
+    return render(request, "404.html", status=404)
+
+
+def server_error(request):
+    # No request context: the page must render even when the database is what failed.
+    return HttpResponseServerError(loader.get_template("500.html").render())

@@ -1,0 +1,91 @@
+"""Shared fixtures. ``make_article`` defaults to a public article; a test states every other value."""
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+from django.utils import timezone
+
+from articles.models import Article, ArticleAuthor, Author, Section, Status, Tag
+
+_sequence = itertools.count(1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static(tmp_path_factory):
+    """Pages link hashed static names, as in production, so collect the static files once."""
+    static_root = tmp_path_factory.mktemp("static")
+    with override_settings(STATIC_ROOT=static_root):
+        call_command("collectstatic", interactive=False, verbosity=0)
+        yield static_root
+
+
+@pytest.fixture
+def make_section(db):
+    def make(name="World", **fields):
+        section, _ = Section.objects.get_or_create(
+            name=name, defaults={"slug": fields.pop("slug", None) or _slug(name), **fields}
+        )
+        return section
+
+    return make
+
+
+@pytest.fixture
+def make_author(db):
+    def make(name="Ana Ruiz", **fields):
+        author, _ = Author.objects.get_or_create(
+            name=name, defaults={"slug": fields.pop("slug", None) or _slug(name), **fields}
+        )
+        return author
+
+    return make
+
+
+@pytest.fixture
+def make_article(db, make_section, make_author):
+    """Create an article; public (published an hour ago) unless the test says otherwise."""
+
+    def make(
+        headline=None,
+        *,
+        section="World",
+        authors=("Ana Ruiz",),
+        tags=(),
+        status=Status.PUBLISHED,
+        published_at="default",
+        **fields,
+    ):
+        n = next(_sequence)
+        headline = headline or f"Story number {n}"
+        if published_at == "default":
+            published_at = timezone.now() - timedelta(hours=1, minutes=n)
+        article = Article.objects.create(
+            headline=headline,
+            slug=fields.pop("slug", None) or f"{_slug(headline)}-{n}",
+            section=make_section(section),
+            status=status,
+            published_at=published_at,
+            body=fields.pop("body", f"The body of story {n}.\n\nA second paragraph."),
+            **fields,
+        )
+        for position, name in enumerate(authors):
+            ArticleAuthor.objects.create(article=article, author=make_author(name), position=position)
+        if tags:
+            article.tags.set([_tag(name) for name in tags])
+        return article
+
+    return make
+
+
+def _slug(name):
+    from django.utils.text import slugify
+
+    return slugify(name)
+
+
+def _tag(name):
+    tag, _ = Tag.objects.get_or_create(name=name, defaults={"slug": _slug(name)})
+    return tag
