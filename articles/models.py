@@ -107,7 +107,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def for_list(self):
         """Everything a card shows, fetched in a fixed number of queries."""
-        return self.select_related("section").prefetch_related(*CARD_PREFETCHES)
+        return self.select_related("section").defer("body", "body_html").prefetch_related(*CARD_PREFETCHES)
 
     def in_section(self, section):
         return self.filter(section=section)
@@ -224,6 +224,11 @@ class Article(models.Model):
         return max(1, math.ceil(self.word_count / READING_WORDS_PER_MINUTE))
 
     @property
+    def topics(self):
+        """Tags by name; uses the prefetched tags when there are any."""
+        return sorted(self.tags.all(), key=lambda tag: tag.name.lower())
+
+    @property
     def byline_authors(self):
         """Authors in byline order; uses the prefetched bylines when there are any."""
         return [byline.author for byline in self.bylines.all()]
@@ -250,7 +255,7 @@ class ArticleAuthor(models.Model):
 # What a card or an article page shows beside the article: bylines in order, tags alphabetically.
 CARD_PREFETCHES = (
     Prefetch("bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("position", "pk")),
-    "tags",  # Tag.Meta.ordering sorts them by name
+    "tags",  # taggit's prefetch takes no custom queryset; Article.topics sorts them
 )
 
 
