@@ -1,18 +1,33 @@
 """The editors' workspace."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.actions import delete_selected
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from simple_history.admin import SimpleHistoryAdmin
 
+from articles.forms import ArticleAdminForm, ScheduleForm
 from articles.models import (
     Article,
     ArticleAuthor,
     Author,
     Correction,
+    PublicationEvent,
     Section,
     SlugRedirect,
+    Status,
     Tag,
     TaggedArticle,
+    WorkflowError,
+    can_publish,
 )
+from articles.preview import preview_token
 
 
 @admin.register(Section)
@@ -59,20 +74,60 @@ class CorrectionInline(admin.StackedInline):
     extra = 0
 
 
+class PublicationEventInline(admin.TabularInline):
+    """The article's audit trail, read-only."""
+
+    model = PublicationEvent
+    fields = ["action", "actor", "at", "published_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "publication history"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class StateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("draft", "Draft"),
+            ("review", "In review"),
+            ("scheduled", "Scheduled"),
+            ("live", "Published"),
+        ]
+
+    def queryset(self, request, queryset):
+        return {
+            "draft": queryset.drafts,
+            "review": queryset.in_review,
+            "scheduled": queryset.scheduled,
+            "live": queryset.published,
+        }.get(self.value(), queryset.all)()
+
+
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
-    list_display = ["headline", "section", "status", "published_at", "byline", "updated_at"]
-    list_filter = ["status", "section", "featured", "tags"]
+class ArticleAdmin(SimpleHistoryAdmin):
+    form = ArticleAdminForm
+    list_display = ["headline", "section", "state", "published_at", "byline", "updated_at"]
+    list_filter = [StateFilter, "status", "section", "featured", "tags"]
     list_select_related = ["section"]
     search_fields = ["headline", "dek", "body", "slug"]
     date_hierarchy = "published_at"
     prepopulated_fields = {"slug": ["headline"]}
     autocomplete_fields = ["section"]
-    inlines = [BylineInline, TagInline, CorrectionInline]
-    readonly_fields = ["word_count", "created_at", "updated_at", "source_name", "source_id"]
+    inlines = [BylineInline, TagInline, CorrectionInline, PublicationEventInline]
+    readonly_fields = ["word_count", "created_at", "updated_at", "source_name", "source_id", "preview_link"]
+    actions = ["send_to_review", "publish_now", "schedule", "unpublish"]
     fieldsets = [
         (None, {"fields": ["headline", "slug", "dek", "body", "section", "dateline"]}),
-        ("Publication", {"fields": ["status", "published_at", "featured"]}),
+        ("Publication", {"fields": ["status", "published_at", "featured", "preview_link", "opened_version"]}),
         (
             "Record",
             {
@@ -90,9 +145,163 @@ class ArticleAdmin(admin.ModelAdmin):
     def byline(self, article):
         return ", ".join(author.name for author in article.byline_authors)
 
+    @admin.display(description="State", ordering="status")
+    def state(self, article):
+        return article.state
+
+    @admin.display(description="Preview")
+    def preview_link(self, article):
+        if not article.pk:
+            return "Save the article to get a preview link."
+        url = reverse("articles:preview", kwargs={"token": preview_token(article)})
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener" id="preview-link">Open the preview</a> '
+            "(a private link; anyone who has it can read this version for 24 hours)",
+            url,
+        )
+
     def view_on_site(self, article):
         # Only a story readers can see gets a "View on site" link; a draft would just 404.
         return article.get_absolute_url() if article.is_public else None
+
+    # Roles. Reporters write and send to review; editors also publish, schedule and unpublish.
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user  # a fresh class per request, so this is not shared
+        return form
+
+    def has_publish_permission(self, request):
+        return can_publish(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and not can_publish(request.user) and _is_published(obj):
+            return False  # a reporter reads a published or scheduled story, but cannot change it
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and not can_publish(request.user) and _is_published(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # simple-history saves a posted revert after checking only the view permission.
+        if request.method == "POST":
+            article = self.get_object(request, unquote(object_id))
+            if article is None or not self.has_change_permission(request, article):
+                raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if "delete_selected" in actions and not can_publish(request.user):
+            actions["delete_selected"] = (
+                delete_unpublished_selected,
+                "delete_selected",
+                "Delete selected drafts",
+            )
+        return actions
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+        PublicationEvent.record(form.stored, obj, request.user)
+
+    # Bulk actions call the model's workflow methods, which check the permission again.
+
+    @admin.action(description="Send to review", permissions=["change"])
+    def send_to_review(self, request, queryset):
+        self._apply(
+            request, queryset, lambda article: article.send_to_review(by=request.user), "sent to review"
+        )
+
+    @admin.action(description="Publish now", permissions=["publish"])
+    def publish_now(self, request, queryset):
+        self._apply(request, queryset, lambda article: article.publish(by=request.user), "published")
+
+    @admin.action(description="Unpublish (back to draft)", permissions=["publish"])
+    def unpublish(self, request, queryset):
+        self._apply(request, queryset, lambda article: article.unpublish(by=request.user), "unpublished")
+
+    @admin.action(description="Schedule…", permissions=["publish"])
+    def schedule(self, request, queryset):
+        form = ScheduleForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            at = form.cleaned_data["publish_at"]
+            self._apply(
+                request,
+                queryset,
+                lambda article: article.publish(by=request.user, at=at),
+                f"scheduled for {timezone.localtime(at):%d %b %Y %H:%M %Z}",
+            )
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Schedule articles",
+            "opts": self.model._meta,
+            "articles": queryset,
+            "form": form,
+            "media": self.media + form.media,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/articles/article/schedule.html", context)
+
+    def _apply(self, request, queryset, step, done):
+        changed = 0
+        for article in queryset:
+            try:
+                step(article)
+            except WorkflowError as refusal:
+                self.message_user(request, f"“{article.headline}”: {refusal}", messages.ERROR)
+            else:
+                changed += 1
+        if changed:
+            noun = "article" if changed == 1 else "articles"
+            self.message_user(request, f"{changed} {noun} {done}.", messages.SUCCESS)
+
+
+def _is_published(article):
+    """Whether the saved article is published or scheduled. A revision being viewed carries its old
+    status, so ask the database for the article as it stands."""
+    if hasattr(article, "_history"):  # simple-history's mark on an instance rebuilt from a revision
+        return Article.objects.filter(pk=article.pk, status=Status.PUBLISHED).exists()
+    return article.status == Status.PUBLISHED
+
+
+def delete_unpublished_selected(modeladmin, request, queryset):
+    """Django's bulk delete, refused outright when a published or scheduled story is selected."""
+    live = queryset.filter(status=Status.PUBLISHED)
+    if live.exists():
+        modeladmin.message_user(
+            request,
+            f"Only an editor can delete a published or scheduled article ({live.count()} selected). "
+            "Nothing was deleted.",
+            messages.ERROR,
+        )
+        return None
+    return delete_selected(modeladmin, request, queryset)
+
+
+@admin.register(PublicationEvent)
+class PublicationEventAdmin(admin.ModelAdmin):
+    """Who published, unpublished, scheduled or sent what to review, and when. Read-only."""
+
+    list_display = ["at", "action", "article", "actor", "published_at"]
+    list_filter = ["action", ("actor", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["article", "actor"]
+    search_fields = ["article__headline"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(SlugRedirect)

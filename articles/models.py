@@ -7,12 +7,14 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Count, F, Prefetch, Window
 from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
@@ -97,10 +99,32 @@ class Status(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
+PUBLISH_PERMISSION = "articles.publish_article"
+
+
+def can_publish(user):
+    """Editors may publish, schedule and unpublish; reporters may not."""
+    return user.has_perm(PUBLISH_PERMISSION)
+
+
+class WorkflowError(PermissionDenied):
+    """A change the user's role does not allow; the message says why, for the user to read."""
+
+
 class ArticleQuerySet(models.QuerySet):
     def published(self):
         """What a reader may see: published, publication time reached."""
         return self.filter(status=Status.PUBLISHED, published_at__lte=timezone.now())
+
+    def scheduled(self):
+        """Published with a publication time still to come: they go live by themselves."""
+        return self.filter(status=Status.PUBLISHED, published_at__gt=timezone.now())
+
+    def drafts(self):
+        return self.filter(status=Status.DRAFT)
+
+    def in_review(self):
+        return self.filter(status=Status.REVIEW)
 
     def newest_first(self):
         return self.order_by("-published_at", "-pk")
@@ -164,11 +188,26 @@ class Article(models.Model):
     source_name = models.CharField(max_length=50, blank=True, help_text="Import format it came from.")
     source_id = models.CharField(max_length=255, blank=True, help_text="Its id in the system it came from.")
     source_checksum = models.CharField(max_length=64, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    # Bumped on every save; the admin form carries the value it was opened with, so a save made
+    # from a stale copy is refused instead of silently overwriting someone else's work.
+    edit_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = ArticleQuerySet.as_manager()
+    history = HistoricalRecords(
+        excluded_fields=["body_html", "word_count", "source_checksum", "updated_at", "edit_version"],
+    )
 
     class Meta:
         ordering = ["-published_at", "-pk"]
+        permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
         indexes = [
             models.Index(fields=["status", "-published_at"], name="article_public_by_date"),
             models.Index(fields=["section", "status", "-published_at"], name="article_public_by_section"),
@@ -188,6 +227,7 @@ class Article(models.Model):
     def save(self, *args, **kwargs):
         self.body_html = render_markdown(self.body)
         self.word_count = count_words(self.body)
+        self.edit_version += 1
         super().save(*args, **kwargs)
         stored_slug = getattr(self, "_stored_slug", None)
         if stored_slug and stored_slug != self.slug:
@@ -205,6 +245,62 @@ class Article(models.Model):
         # Remember the stored slug so a rename can leave a redirect behind.
         instance._stored_slug = instance.__dict__.get("slug")
         return instance
+
+    @property
+    def state(self):
+        """Draft, In review, Scheduled or Published, as editors talk about it."""
+        if self.status == Status.PUBLISHED and self.published_at and self.published_at > timezone.now():
+            return "Scheduled"
+        return self.get_status_display()
+
+    # The workflow. Every path that changes status or published_at (the change form, the
+    # history revert form, bulk actions) goes through check_change_allowed() or these methods.
+
+    def check_change_allowed(self, user, stored):
+        """Raise WorkflowError unless ``user`` may move this article from ``stored`` to its values.
+
+        ``stored`` is the saved article before the change (None for a new one).
+        """
+        if can_publish(user):
+            return
+        was_published = stored is not None and stored.status == Status.PUBLISHED
+        if was_published:
+            raise WorkflowError("Only an editor can change a published or scheduled article.")
+        if self.status == Status.PUBLISHED:
+            raise WorkflowError(
+                "Only an editor can publish or schedule an article. Send it to review instead."
+            )
+        if self.published_at != (stored.published_at if stored else None):
+            raise WorkflowError("Only an editor can set the publication time.")
+        if self.featured != (stored.featured if stored else False):
+            raise WorkflowError("Only an editor can feature an article on the front page.")
+
+    def publish(self, *, by, at=None):
+        """Publish now, or at ``at`` (a future time schedules it). Editors only."""
+        self._require_editor(by)
+        self._move(by, status=Status.PUBLISHED, published_at=at or timezone.now())
+
+    def unpublish(self, *, by):
+        """Take the article off every public surface and back to draft. Editors only."""
+        self._require_editor(by)
+        self._move(by, status=Status.DRAFT, published_at=None)
+
+    def send_to_review(self, *, by):
+        if self.status != Status.DRAFT:
+            raise WorkflowError(f"“{self.headline}” is not a draft, so it cannot be sent to review.")
+        self._move(by, status=Status.REVIEW)
+
+    def _require_editor(self, user):
+        if not can_publish(user):
+            raise WorkflowError("Only an editor can publish, schedule or unpublish an article.")
+
+    def _move(self, by, **values):
+        stored = Article.objects.get(pk=self.pk)
+        for name, value in values.items():
+            setattr(self, name, value)
+        self.updated_by = by
+        self.save()
+        PublicationEvent.record(stored, self, by)
 
     @property
     def is_public(self):
@@ -285,3 +381,54 @@ class Correction(models.Model):
         super().save(*args, **kwargs)
         # A correction is a change to the story: readers, feeds and JSON-LD see a new updated time.
         Article.objects.filter(pk=self.article_id).update(updated_at=timezone.now())
+
+
+class PublicationEvent(models.Model):
+    """The audit trail: who sent what to review, published, scheduled or unpublished it, and when."""
+
+    class Action(models.TextChoices):
+        SUBMITTED = "submitted", "Sent to review"
+        RETURNED = "returned", "Returned to draft"
+        PUBLISHED = "published", "Published"
+        SCHEDULED = "scheduled", "Scheduled"
+        UNPUBLISHED = "unpublished", "Unpublished"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="publication_events")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True, help_text="The publication time it set.")
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["article", "-at"], name="event_by_article")]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.article} by {self.actor or 'the system'}"
+
+    @classmethod
+    def action_between(cls, stored, article):
+        """The workflow step from ``stored`` (None for a new article) to ``article``, or None."""
+        before_status = stored.status if stored else Status.DRAFT
+        before_time = stored.published_at if stored else None
+        if article.status == Status.PUBLISHED:
+            if before_status == Status.PUBLISHED and before_time == article.published_at:
+                return None
+            return cls.Action.SCHEDULED if article.published_at > timezone.now() else cls.Action.PUBLISHED
+        if before_status == Status.PUBLISHED:
+            return cls.Action.UNPUBLISHED
+        if article.status == Status.REVIEW and before_status != Status.REVIEW:
+            return cls.Action.SUBMITTED
+        if article.status == Status.DRAFT and before_status == Status.REVIEW:
+            return cls.Action.RETURNED
+        return None
+
+    @classmethod
+    def record(cls, stored, article, actor):
+        """Log the step from ``stored`` to ``article`` taken by ``actor``, if it was one."""
+        action = cls.action_between(stored, article)
+        if action:
+            cls.objects.create(article=article, action=action, actor=actor, published_at=article.published_at)
+        return action

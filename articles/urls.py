@@ -12,4 +12,5 @@ urlpatterns = [
     path("tags/", views.TagIndex.as_view(), name="tags"),
     path("tags/<slug:slug>/", views.TagArticles.as_view(), name="tag"),
     path("authors/<slug:slug>/", views.AuthorArticles.as_view(), name="author"),
+    path("preview/<str:token>/", views.ArticlePreview.as_view(), name="preview"),
 ]

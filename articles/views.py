@@ -3,17 +3,20 @@
 import logging
 from itertools import groupby
 
+from django.core import signing
 from django.db import DatabaseError, connection
 from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
+from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles.filtering import ListFilters
 from articles.models import CARD_PREFETCHES, Article, Author, Section, SlugRedirect, Tag
+from articles.preview import article_id_from_token
 
 logger = logging.getLogger(__name__)
 
@@ -165,6 +168,28 @@ class ArticleDetail(DetailView):
             if redirect is None:
                 raise
             return HttpResponsePermanentRedirect(redirect.article.get_absolute_url())
+
+
+class ArticlePreview(DetailView):
+    """A draft as readers would see it, through a signed link; never indexed, never cached."""
+
+    template_name = "articles/article_detail.html"
+    context_object_name = "article"
+    extra_context = {"preview": True}
+
+    def get_object(self, queryset=None):
+        try:
+            article_id = article_id_from_token(self.kwargs["token"])
+        except signing.BadSignature:
+            raise Http404("This preview link is invalid or has expired.") from None
+        queryset = Article.objects.select_related("section").prefetch_related(*CARD_PREFETCHES, "corrections")
+        return get_object_or_404(queryset, pk=article_id)
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        patch_cache_control(response, private=True, no_store=True)
+        return response
 
 
 @never_cache

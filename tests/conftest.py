@@ -1,5 +1,6 @@
 """Shared fixtures. ``make_article`` defaults to a public article; a test states every other value."""
 
+import importlib
 import itertools
 from datetime import timedelta
 
@@ -89,3 +90,42 @@ def _slug(name):
 def _tag(name):
     tag, _ = Tag.objects.get_or_create(name=name, defaults={"slug": _slug(name)})
     return tag
+
+
+def _ensure_roles():
+    """The groups come from a data migration; a transactional test's flush empties them, so put
+    them back the same way the migration made them."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if Group.objects.filter(name__in=["Reporter", "Editor"]).count() != 2:
+        migration = importlib.import_module("articles.migrations.0003_reporter_and_editor_groups")
+        migration.fill_groups(apps)
+
+
+@pytest.fixture
+def make_user(db):
+    def make(username, group, *, first_name="", last_name=""):
+        from django.contrib.auth.models import Group, User
+
+        _ensure_roles()
+        user = User.objects.create_user(
+            username, password=PASSWORD, is_staff=True, first_name=first_name, last_name=last_name
+        )
+        user.groups.add(Group.objects.get(name=group))
+        return user
+
+    return make
+
+
+@pytest.fixture
+def reporter(make_user):
+    return make_user("rita", "Reporter", first_name="Rita", last_name="Reyes")
+
+
+@pytest.fixture
+def editor(make_user):
+    return make_user("ed", "Editor", first_name="Ed", last_name="Moss")
+
+
+PASSWORD = "correct horse battery staple"

@@ -1,0 +1,121 @@
+"""The admin's article form: the workflow rules and the edit-conflict check, on the server."""
+
+import copy
+
+from django import forms
+from django.contrib.admin.widgets import AdminSplitDateTime
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from articles.models import Article, Status, WorkflowError, can_publish
+
+# Fields only editors may set; reporters see them, disabled.
+EDITOR_ONLY_FIELDS = ("published_at", "featured")
+
+
+def display_name(user):
+    if user is None:
+        return "someone"
+    return user.get_full_name() or user.get_username()
+
+
+class ArticleAdminForm(forms.ModelForm):
+    # The article's edit_version when the form was opened; a different one in the database means someone
+    # else saved in between.
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    user = None  # set by ArticleAdmin.get_form for the request's user
+
+    class Meta:
+        model = Article
+        fields = "__all__"  # noqa: DJ007 - the admin narrows it to its fieldsets
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored = None
+        if not self.is_bound and self.instance.pk:
+            # From the saved row, not the instance: when restoring a revision the instance is the
+            # old revision, and the check is against what is saved now.
+            self.initial["opened_version"] = (
+                Article.objects.filter(pk=self.instance.pk).values_list("edit_version", flat=True).first()
+            )
+        if self.user is not None and not can_publish(self.user):
+            self._limit_to_reporter()
+
+    def _limit_to_reporter(self):
+        stored = Article.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        if stored is not None:
+            # Restoring a revision keeps what only an editor may set as it is now: a reporter's
+            # restore never publishes, schedules or features anything.
+            for name in EDITOR_ONLY_FIELDS:
+                self.initial[name] = getattr(stored, name)
+            if self.initial.get("status") == Status.PUBLISHED:
+                self.initial["status"] = stored.status
+        for name in EDITOR_ONLY_FIELDS:
+            if name in self.fields:
+                self.fields[name].disabled = True
+                self.fields[name].help_text = "Set by an editor."
+        if "status" in self.fields:
+            # The widget offers what a reporter may choose; the field still accepts "published",
+            # so a forged POST reaches the workflow check and gets a message, not a bare choice error.
+            self.fields["status"].widget.choices = [
+                (value, label) for value, label in Status.choices if value != Status.PUBLISHED
+            ]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            self._check_not_stale(cleaned.get("opened_version"))
+        self._refuse_forged_editor_fields()
+        if cleaned.get("status") == Status.PUBLISHED and not cleaned.get("published_at"):
+            cleaned["published_at"] = timezone.now()  # "Published" with no time means now
+        return cleaned
+
+    def _check_not_stale(self, opened_version):
+        rows = Article.objects.select_related("updated_by").filter(pk=self.instance.pk)
+        if transaction.get_connection().in_atomic_block:
+            rows = rows.select_for_update(of=("self",))  # hold the row until this save commits
+        self.stored = rows.first()
+        if self.stored is None or opened_version == self.stored.edit_version:
+            return
+        when = timezone.localtime(self.stored.updated_at)
+        raise ValidationError(
+            f"This article was changed by {display_name(self.stored.updated_by)} at {when:%H:%M:%S} "
+            f"{when:%Z} on {when:%d %b %Y} since you opened it. Your changes have not been saved: "
+            "copy what you need, reload the page and make them again.",
+            code="edit_conflict",
+        )
+
+    def _refuse_forged_editor_fields(self):
+        for name in EDITOR_ONLY_FIELDS:
+            field = self.fields.get(name)
+            if field is None or not field.disabled:
+                continue
+            submitted = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
+            probe = copy.deepcopy(field)
+            probe.disabled = False  # a disabled field always says "unchanged"; ask the enabled twin
+            if probe.has_changed(self.get_initial_for_field(field, name), submitted):
+                self.add_error(None, f"Only an editor can change “{field.label}”.")
+
+    def _post_clean(self):
+        super()._post_clean()  # copies the cleaned values onto self.instance
+        if self.user is None or self.errors:
+            return
+        stored = self.stored
+        if stored is None and self.instance.pk:
+            stored = Article.objects.filter(pk=self.instance.pk).first()
+        try:
+            self.instance.check_change_allowed(self.user, stored)
+        except WorkflowError as refusal:
+            self.add_error(None, str(refusal))
+
+
+class ScheduleForm(forms.Form):
+    publish_at = forms.SplitDateTimeField(label="Publish at", widget=AdminSplitDateTime)
+
+    def clean_publish_at(self):
+        value = self.cleaned_data["publish_at"]
+        if value <= timezone.now():
+            raise ValidationError("Choose a time in the future; to publish now, use “Publish now”.")
+        return value
