@@ -312,8 +312,10 @@ class Article(models.Model):
 
     @property
     def was_updated(self):
-        """Changed after publication, by more than the save that published it."""
-        return bool(self.published_at and self.updated_at - self.published_at > UPDATE_GRACE)
+        """Changed since it went out (or since it was imported with an older publication time)."""
+        if not self.published_at:
+            return False
+        return self.updated_at - max(self.published_at, self.created_at) > UPDATE_GRACE
 
     @property
     def reading_minutes(self):

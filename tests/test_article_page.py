@@ -1,5 +1,7 @@
 """The article page: what it shows, its old addresses, its metadata."""
 
+from datetime import timedelta
+
 from articles.models import Correction, Status
 
 
@@ -63,9 +65,10 @@ def test_page_shows_byline_dateline_times_and_metadata(client, make_article):
     assert "1 min read" in page
 
 
-def test_correction_is_shown_and_moves_the_updated_time(client, make_article):
+def test_correction_is_shown_and_moves_the_updated_time(client, make_article, time_machine):
     article = make_article("Envoy lands in Beijing")
     before = article.updated_at
+    time_machine.move_to(before + timedelta(hours=1))
     Correction.objects.create(article=article, text="An earlier version misspelt the envoy's name.")
     article.refresh_from_db()
     assert article.updated_at > before
@@ -81,3 +84,10 @@ def test_public_pages_are_revalidated_with_etags(client, make_article):
     assert "no-cache" in response["Cache-Control"] and "public" in response["Cache-Control"]
     again = client.get(article.get_absolute_url(), HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304
+
+
+def test_a_story_imported_with_an_old_publication_time_is_not_marked_updated(client, make_article):
+    from django.utils import timezone
+
+    article = make_article("From the archive", published_at=timezone.now() - timedelta(days=300))
+    assert "Updated <time" not in client.get(article.get_absolute_url()).content.decode()
