@@ -215,3 +215,10 @@ def page_not_found(request, exception=None):
 def server_error(request):
     # No request context: the page must render even when the database is what failed.
     return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+class SearchResults(TemplateView):
+    """Stub: being written."""
+
+    def get(self, request, *args, **kwargs):
+        raise Http404

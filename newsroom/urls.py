@@ -1,11 +1,16 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from articles import views
+from articles import sitemaps, views
+from articles.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("api/", api.urls),
+    path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
+    path("news-sitemap.xml", sitemaps.news_sitemap, name="news-sitemap"),
+    path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("", include("articles.urls")),
 ]
 
