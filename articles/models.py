@@ -159,6 +159,21 @@ class ArticleQuerySet(models.QuerySet):
         """The front page's top story: the newest featured article, else the newest."""
         return self.select_related("section").order_by("-featured", "-published_at", "-pk").first()
 
+    def related_to(self, article, limit=5):
+        """Up to ``limit`` articles sharing the most tags with ``article``, newest first on ties.
+
+        Uses ``article``'s prefetched tags, so it costs one query.
+        """
+        tag_ids = [tag.pk for tag in article.tags.all()]
+        if not tag_ids:
+            return self.none()
+        return (
+            self.exclude(pk=article.pk)
+            .filter(tagged_items__tag__in=tag_ids)
+            .annotate(shared_tags=Count("tagged_items"))
+            .order_by("-shared_tags", "-published_at", "-pk")[:limit]
+        )
+
     def tag_counts(self, exclude=()):
         """The tags on these articles with how many of them carry each, most used first."""
         return (

@@ -17,6 +17,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from articles.filtering import ListFilters
 from articles.models import CARD_PREFETCHES, Article, Author, Section, SlugRedirect, Tag
 from articles.preview import article_id_from_token
+from articles.structured_data import article_graph, as_json_ld
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +169,17 @@ class ArticleDetail(DetailView):
             if redirect is None:
                 raise
             return HttpResponsePermanentRedirect(redirect.article.get_absolute_url())
+
+    def get_context_data(self, **kwargs):
+        article = self.object
+        related = Article.objects.published().related_to(article).select_related("section")
+        graph = article_graph(article, self.request.build_absolute_uri)
+        return super().get_context_data(
+            related=list(related),
+            canonical_url=self.request.build_absolute_uri(article.get_absolute_url()),
+            structured_data=[as_json_ld(block) for block in graph],
+            **kwargs,
+        )
 
 
 class ArticlePreview(DetailView):

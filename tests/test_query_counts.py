@@ -18,7 +18,7 @@ EXPECTED = {
     "/tags/china/": 7,  # + the tag
     "/authors/ana-ruiz/": 7,  # + the author
     "/tags/": 2,  # sections, tags with counts
-    "ARTICLE": 5,  # sections, article, bylines, tags, corrections
+    "ARTICLE": 6,  # sections, article, bylines, tags, corrections, related stories
 }
 
 
