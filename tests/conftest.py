@@ -23,6 +23,12 @@ def collected_static(tmp_path_factory):
         yield static_root
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The real hasher costs ~0.2 s a hash; tests create and sign in many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def make_section(db):
     def make(name="World", **fields):
