@@ -1,12 +1,180 @@
-"""RSS and Atom feeds (stub: being written)."""
+"""RSS 2.0 and Atom 1.0 feeds of the newest public articles: everything, per section, per tag.
 
-from django.http import Http404
+Each item carries the whole story (the sanitised ``body_html``) as well as the dek, every name in
+the byline, the tags, and both the publication and the last-change time. Its GUID is built from the
+article's primary key, so renaming a slug does not make readers see the story twice.
+"""
+
+import copy
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
+from django.contrib.syndication.views import Feed, add_domain
+from django.urls import reverse
+from django.utils import feedgenerator
+from django.utils.cache import patch_cache_control
+from django.utils.html import escape
+
+from articles.models import CARD_PREFETCHES, Article, Section, Tag
+
+FEED_LENGTH = 50
+
+CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
+DC_NS = "http://purl.org/dc/elements/1.1/"
 
 
-def _todo(request, **kwargs):
-    raise Http404
+class ArticleRssFeed(feedgenerator.Rss201rev2Feed):
+    """RSS 2.0 with the full story in ``content:encoded``, one ``dc:creator`` per byline name and
+    the last change in ``atom:updated`` (RSS has no element of its own for it)."""
+
+    def rss_attributes(self):
+        return {**super().rss_attributes(), "xmlns:content": CONTENT_NS, "xmlns:dc": DC_NS}
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        for author in item["authors"]:
+            handler.addQuickElement("dc:creator", author["name"])
+        if item["updateddate"] is not None:
+            handler.addQuickElement("atom:updated", feedgenerator.rfc3339_date(item["updateddate"]))
+        handler.addQuickElement("content:encoded", item["content"])
 
 
-LatestArticlesFeed = LatestArticlesAtomFeed = SectionFeed = TagFeed = type(
-    "Feed", (), {"__call__": staticmethod(_todo)}
-)
+class ArticleAtomFeed(feedgenerator.Atom1Feed):
+    """Atom 1.0 with the full story in ``<content type="html">`` and an ``<author>`` per name."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        for author in item["authors"]:
+            handler.startElement("author", {})
+            handler.addQuickElement("name", author["name"])
+            handler.addQuickElement("uri", author["uri"])
+            handler.endElement("author")
+        handler.addQuickElement("content", item["content"], {"type": "html"})
+
+
+class ArticleFeed(Feed):
+    """The newest public articles. Subclasses narrow them to a section or a tag."""
+
+    feed_type = ArticleRssFeed
+
+    def __call__(self, request, *args, **kwargs):
+        # The instance lives in the URLconf and serves every request, on every thread: answer from
+        # a copy, so what belongs to one request (its site, for GUIDs and author links) stays there.
+        feed = copy.copy(self)
+        feed.request = request
+        feed.site_domain = get_current_site(request).domain
+        response = Feed.__call__(feed, request, *args, **kwargs)
+        # Stored, but revalidated on every use (ConditionalGetMiddleware answers with the ETag), so
+        # an unpublished story never lingers in a reader or a proxy. No Last-Modified: it comes
+        # from the newest item, and taking that item down would make it go back in time, so a
+        # client asking If-Modified-Since would be told its stale copy is still good.
+        del response["Last-Modified"]
+        patch_cache_control(response, public=True, no_cache=True)
+        return response
+
+    # The feed itself.
+
+    def scope(self, obj):
+        return Article.objects.published()
+
+    def items(self, obj):
+        # Not for_list(): that defers body_html, which the feed sends in full.
+        return self.scope(obj).newest_first().defer("body").prefetch_related(*CARD_PREFETCHES)[:FEED_LENGTH]
+
+    def title(self, obj):
+        return settings.NEWSROOM_SITE_NAME
+
+    def link(self, obj):
+        return reverse("articles:home")
+
+    def description(self, obj):
+        return f"The newest stories from {settings.NEWSROOM_SITE_NAME}."
+
+    # Each article.
+
+    def item_guid(self, article):
+        # A tag URI (RFC 4151) from the primary key and the day the article was created: neither
+        # changes when the slug or the publication time does.
+        host = urlsplit(f"//{self.site_domain}").hostname
+        return f"tag:{host},{article.created_at:%Y-%m-%d}:article:{article.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_description(self, article):
+        # The dek is plain text; readers take this element as HTML.
+        return escape(article.dek) if article.dek else None
+
+    def item_pubdate(self, article):
+        return article.published_at
+
+    def item_updateddate(self, article):
+        return article.updated_at
+
+    def item_categories(self, article):
+        return [tag.name for tag in article.topics]
+
+    def item_extra_kwargs(self, article):
+        return {
+            "content": article.body_html,
+            "authors": [
+                {"name": author.name, "uri": self.absolute(author.get_absolute_url())}
+                for author in article.byline_authors
+            ],
+        }
+
+    def absolute(self, path):
+        return add_domain(self.site_domain, path, self.request.is_secure())
+
+
+class LatestArticlesFeed(ArticleFeed):
+    pass
+
+
+class LatestArticlesAtomFeed(ArticleFeed):
+    feed_type = ArticleAtomFeed
+
+    def subtitle(self, obj):
+        return self.description(obj)
+
+    def author_name(self, obj):
+        # Atom wants an author for every entry; the desk stands behind any story without a byline.
+        return settings.NEWSROOM_SITE_NAME
+
+    def item_title(self, article):
+        # Atom titles are text unless they say otherwise, so no HTML escaping here (RSS needs it).
+        return article.headline
+
+
+class SectionFeed(ArticleFeed):
+    def get_object(self, request, slug):
+        return Section.objects.get(slug=slug)
+
+    def scope(self, section):
+        return Article.objects.published().in_section(section)
+
+    def title(self, section):
+        return f"{settings.NEWSROOM_SITE_NAME}: {section.name}"
+
+    def link(self, section):
+        return section.get_absolute_url()
+
+    def description(self, section):
+        return section.description or f"The newest {section.name} stories from {settings.NEWSROOM_SITE_NAME}."
+
+
+class TagFeed(ArticleFeed):
+    def get_object(self, request, slug):
+        return Tag.objects.get(slug=slug)
+
+    def scope(self, tag):
+        return Article.objects.published().tagged_with_all([tag])
+
+    def title(self, tag):
+        return f"{settings.NEWSROOM_SITE_NAME}: {tag.name}"
+
+    def link(self, tag):
+        return tag.get_absolute_url()
+
+    def description(self, tag):
+        return tag.description or f"The newest stories about {tag.name} from {settings.NEWSROOM_SITE_NAME}."

@@ -1,10 +1,138 @@
-"""Sitemaps and robots.txt (stub: being written)."""
+"""Sitemaps for crawlers, and the robots.txt that points them there.
 
-from django.http import Http404
+``/sitemap.xml`` is an index of three sitemaps (articles, sections, tags), so the archive can grow
+past the 50,000 URLs one sitemap may hold: Django splits a long one into pages the index lists.
+``/news-sitemap.xml`` follows the Google News schema and lists what went out in the last 48 hours.
+"""
+
+from datetime import timedelta
+from functools import wraps
+
+from django.conf import settings
+from django.contrib.sitemaps import Sitemap
+from django.contrib.sitemaps import views as sitemap_views
+from django.contrib.sites.shortcuts import get_current_site
+from django.db.models import Max
+from django.db.models.functions import Greatest
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_cache_control
+
+from articles.models import Article, Section, Tag
+
+NEWS_WINDOW = timedelta(hours=48)
+NEWS_SITEMAP_LIMIT = 1000  # Google News reads no more than this from one news sitemap
 
 
+def _last_change(prefix=""):
+    """When a list page last changed: the newest publication or update among its articles.
+
+    A scheduled story that goes live changes the page at its publication time, later than its
+    last save, so the later of the two counts.
+    """
+    return Max(Greatest(f"{prefix}published_at", f"{prefix}updated_at"))
+
+
+class ArticleSitemap(Sitemap):
+    def items(self):
+        return Article.objects.published().newest_first().only("slug", "updated_at")
+
+    def lastmod(self, article):
+        return article.updated_at
+
+    def get_latest_lastmod(self):
+        # Django's default calls lastmod() on every item; one aggregate does for the index.
+        return Article.objects.published().aggregate(latest=Max("updated_at"))["latest"]
+
+
+class SectionSitemap(Sitemap):
+    """Sections with public articles; an empty section page is nothing to crawl."""
+
+    def items(self):
+        return (
+            Section.objects.filter(articles__in=Article.objects.published())
+            .annotate(last_change=_last_change("articles__"))
+            .order_by("position", "name")
+        )
+
+    def lastmod(self, section):
+        return section.last_change
+
+    def get_latest_lastmod(self):
+        return Article.objects.published().aggregate(latest=_last_change())["latest"]
+
+
+class TagSitemap(Sitemap):
+    """Topics with public articles, as on the /tags/ page."""
+
+    def items(self):
+        return (
+            Tag.objects.filter(tagged_articles__content_object__in=Article.objects.published())
+            .annotate(last_change=_last_change("tagged_articles__content_object__"))
+            .order_by("name")
+        )
+
+    def lastmod(self, tag):
+        return tag.last_change
+
+    def get_latest_lastmod(self):
+        tagged = Article.objects.published().filter(tagged_items__isnull=False)
+        return tagged.aggregate(latest=_last_change())["latest"]
+
+
+SITEMAPS = {"articles": ArticleSitemap, "sections": SectionSitemap, "tags": TagSitemap}
+
+
+def revalidated(view):
+    """Let browsers and proxies store the response but revalidate it on every use.
+
+    ConditionalGetMiddleware answers the revalidation from the ETag, so an unpublished story never
+    lingers. Django's sitemap views also send Last-Modified, from the newest item; taking that item
+    down moves it back in time, and a client asking If-Modified-Since would keep its stale copy, so
+    it goes.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        del response["Last-Modified"]
+        patch_cache_control(response, public=True, no_cache=True)
+        return response
+
+    return wrapper
+
+
+@revalidated
 def sitemap_index(request):
-    raise Http404
+    return sitemap_views.index(
+        request, SITEMAPS, template_name="sitemaps/index.xml", sitemap_url_name="sitemap-section"
+    )
 
 
-news_sitemap = robots_txt = sitemap_index
+@revalidated
+def sitemap_section(request, section):
+    return sitemap_views.sitemap(request, SITEMAPS, section=section, template_name="sitemaps/sitemap.xml")
+
+
+@revalidated
+def news_sitemap(request):
+    recent = Article.objects.published().filter(published_at__gte=timezone.now() - NEWS_WINDOW)
+    articles = recent.newest_first().only("slug", "headline", "published_at")[:NEWS_SITEMAP_LIMIT]
+    context = {
+        "articles": articles,
+        "site_url": f"{request.scheme}://{get_current_site(request).domain}",
+        "publication_name": settings.NEWSROOM_SITE_NAME,
+    }
+    return TemplateResponse(request, "sitemaps/news.xml", context, content_type="application/xml")
+
+
+@revalidated
+def robots_txt(request):
+    context = {
+        "sitemaps": [
+            request.build_absolute_uri(reverse("sitemap")),
+            request.build_absolute_uri(reverse("news-sitemap")),
+        ]
+    }
+    return TemplateResponse(request, "robots.txt", context, content_type="text/plain; charset=utf-8")
