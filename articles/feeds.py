@@ -96,7 +96,7 @@ class ArticleFeed(Feed):
     def item_guid(self, article):
         # A tag URI (RFC 4151) from the primary key and the day the article was created: neither
         # changes when the slug or the publication time does.
-        host = urlsplit(f"//{self.site_domain}").hostname
+        host = settings.NEWSROOM_ID_AUTHORITY or urlsplit(f"//{self.site_domain}").hostname
         return f"tag:{host},{article.created_at:%Y-%m-%d}:article:{article.pk}"
 
     item_guid_is_permalink = False

@@ -135,6 +135,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TAGGIT_CASE_INSENSITIVE = True
 
 NEWSROOM_SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "Newsroom")
+# The domain in feed GUIDs (tag: URIs). Set it so entry ids survive a move to another host;
+# unset, the requested host is used.
+NEWSROOM_ID_AUTHORITY = os.environ.get("NEWSROOM_ID_AUTHORITY", "")
 # How long a draft's signed preview link works.
 NEWSROOM_PREVIEW_MAX_AGE = int(os.environ.get("NEWSROOM_PREVIEW_MAX_AGE", 24 * 60 * 60))
 

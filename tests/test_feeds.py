@@ -264,3 +264,12 @@ def test_an_unpublished_story_leaves_at_the_next_revalidation(client, story, url
         again = client.get(url, headers=conditions)
         assert again.status_code == 200
         assert parse(again).entries == []
+
+
+def test_guid_authority_can_be_fixed_so_ids_survive_a_move(client, make_article, settings):
+    import feedparser
+
+    article = make_article("Envoy lands in Beijing")
+    settings.NEWSROOM_ID_AUTHORITY = "newsroom.example"
+    feed = feedparser.parse(client.get("/feeds/latest/", HTTP_HOST="localhost").content)
+    assert feed.entries[0].id == f"tag:newsroom.example,{article.created_at:%Y-%m-%d}:article:{article.pk}"
