@@ -7,6 +7,21 @@ class ArticlesConfig(AppConfig):
     name = "articles"
     verbose_name = "Newsroom"
 
+    def ready(self):
+        from django.db.models.signals import post_delete, post_migrate, post_save
+
+        from articles import search
+        from articles.models import Article, Tag, TaggedArticle
+
+        # The search index follows every article save and delete, and every tagging, whether it
+        # comes through taggit (tags.set/add/remove) or the admin inline saving TaggedArticle rows.
+        post_save.connect(search.article_saved, sender=Article, dispatch_uid="search_article_saved")
+        post_delete.connect(search.article_deleted, sender=Article, dispatch_uid="search_article_deleted")
+        post_save.connect(search.tagging_changed, sender=TaggedArticle, dispatch_uid="search_tagged")
+        post_delete.connect(search.tagging_changed, sender=TaggedArticle, dispatch_uid="search_untagged")
+        post_save.connect(search.tag_saved, sender=Tag, dispatch_uid="search_tag_saved")
+        post_migrate.connect(search.database_flushed, sender=self, dispatch_uid="search_flushed")
+
 
 class NewsroomAdminConfig(admin_apps.AdminConfig):
     # The admin index is the editor's day: review queue, schedule, recent publications, own drafts.

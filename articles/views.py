@@ -14,6 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.generic import DetailView, ListView, TemplateView
 
+from articles import search
 from articles.filtering import ListFilters
 from articles.models import CARD_PREFETCHES, Article, Author, Section, SlugRedirect, Tag
 from articles.preview import article_id_from_token
@@ -229,8 +230,34 @@ def server_error(request):
     return HttpResponseServerError(loader.get_template("500.html").render())
 
 
-class SearchResults(TemplateView):
-    """Stub: being written."""
+@public_page
+class SearchResults(ListView):
+    """Full-text search, ranked, narrowed by the list pages' ``section=`` and ``tag=`` filters."""
+
+    template_name = "articles/search.html"
+    context_object_name = "articles"
+    paginate_by = 20
 
     def get(self, request, *args, **kwargs):
-        raise Http404
+        self.query = search.clean_query(request.GET.get("q", ""))
+        self.filters = ListFilters.from_request(request)
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        queryset = Article.objects.published()
+        if self.filters.section:
+            queryset = queryset.in_section(self.filters.section)
+        return search.search_articles(self.query, queryset.tagged_with_all(self.filters.tags).for_list())
+
+    def get_context_data(self, **kwargs):
+        tags = self.filters.tags
+        # Removing a filter keeps the query: each chip carries the other tags' slugs for {% querystring %}.
+        chips = [{"tag": tag, "other_slugs": [t.slug for t in tags if t != tag]} for tag in tags]
+        return super().get_context_data(
+            search_query=self.query,
+            searched=self.object_list.searched,
+            filters=self.filters,
+            chips=chips,
+            total=self.object_list.count(),
+            **kwargs,
+        )

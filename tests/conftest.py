@@ -68,7 +68,7 @@ def make_article(db, make_section, make_author):
         n = next(_sequence)
         headline = headline or f"Story number {n}"
         if published_at == "default":
-            published_at = timezone.now() - timedelta(hours=1, minutes=n)
+            published_at = timezone.now() - timedelta(hours=1, seconds=n)  # later ones a second older
         article = Article.objects.create(
             headline=headline,
             slug=fields.pop("slug", None) or f"{_slug(headline)}-{n}",
