@@ -1,5 +1,185 @@
-"""The read-only JSON API (stub: being written)."""
+"""The read-only JSON API: articles, sections and tags, with the website's filters and visibility.
 
-from ninja import NinjaAPI
+Every article comes from ``Article.objects.published()``. ``tag=`` and ``section=`` are read by the
+same ``ListFilters`` as the HTML lists, so they fail the same way: a malformed value is a 400, an
+unknown one a 404, both as JSON. A parameter of the wrong type (``page=abc``) is ninja's 422. The
+schema at /api/openapi.json documents every one of these answers.
+"""
 
-api = NinjaAPI(title="Newsroom API", urls_namespace="api")
+from urllib.parse import urlencode
+
+from django.core.exceptions import BadRequest
+from django.core.paginator import EmptyPage, Paginator
+from django.db.models import Count, Q
+from django.http import Http404, HttpResponsePermanentRedirect
+from django.urls import register_converter, reverse
+from django.urls.converters import PathConverter
+from django.views.decorators.cache import cache_control
+from ninja import NinjaAPI, Query
+
+from articles.filtering import ListFilters
+from articles.models import CARD_PREFETCHES, Article, Section, SlugRedirect
+from articles.schemas import (
+    ARTICLE_SLUG,
+    PAGE_SIZE,
+    ArticleFilters,
+    ArticleFull,
+    ArticlePage,
+    ArticleSlug,
+    Message,
+    SectionOut,
+    TagOut,
+    ValidationErrors,
+)
+from articles.search import MAX_QUERY_LENGTH, search_articles
+
+# Readers' copies are revalidated on every use (ConditionalGetMiddleware answers with the ETag and
+# a 304), so an unpublished article never lingers in a browser or a proxy: the same rule as the pages.
+public_response = cache_control(public=True, no_cache=True)
+
+api = NinjaAPI(
+    title="Newsroom API",
+    version="1",
+    description=(
+        "Read-only JSON for the public coverage: the same articles, filters and visibility as the website. "
+        "Errors answer with a JSON body: 400 and 404 as `{detail: message}`, 422 as `{detail: [problems]}`."
+    ),
+    urls_namespace="api",
+    # The interactive docs page would load its scripts from a CDN; the schema itself stays public.
+    docs_url=None,
+    docs_decorator=public_response,
+)
+# "view" mode wraps the operation after its exception handlers, so error answers get the header too.
+api.add_decorator(public_response, mode="view")
+
+ERRORS = {400: Message, 404: Message, 422: ValidationErrors}
+
+
+class AnythingConverter(PathConverter):
+    """Every URL below /api/articles/, slashes and newlines included (Django's ``path`` stops at a
+    newline), reaches get_article and gets its JSON 404, not the website's HTML one."""
+
+    regex = r"[\s\S]+"
+
+
+register_converter(AnythingConverter, "anything")
+
+
+@api.exception_handler(BadRequest)
+def bad_request(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "Bad request."}, status=400)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    # Every Http404 raised on this path carries a message written for the reader.
+    return api.create_response(request, {"detail": str(exc) or "Not found."}, status=404)
+
+
+@api.get(
+    "/articles/",
+    response={200: ArticlePage, **ERRORS},
+    summary="List public articles",
+    description=(
+        "Newest first, or in rank order with `q`. `tag`, `section` and `q` combine. "
+        "An unknown tag or section, or a page past the last, is a 404."
+    ),
+    tags=["articles"],
+)
+def list_articles(request, params: Query[ArticleFilters]):
+    # ListFilters reads tag= and section= from the request, exactly as the HTML lists do.
+    filters = ListFilters.from_request(request)
+    # search_articles limits the query once tidied; the raw limit here makes the schema's maxLength
+    # exact, so a client can tell a too-long query before sending it.
+    if len(params.q) > MAX_QUERY_LENGTH:
+        raise BadRequest(f"A search can be at most {MAX_QUERY_LENGTH} characters long.")
+    query = params.q.strip()
+
+    matching = Article.objects.published()
+    if filters.section:
+        matching = matching.in_section(filters.section)
+    matching = matching.tagged_with_all(filters.tags).for_list()
+    # Both take their card data (section, bylines, tags) from for_list(): a fixed number of queries.
+    ordered = search_articles(query, matching) if query else matching.newest_first()
+
+    paginator = Paginator(ordered, PAGE_SIZE)
+    try:
+        current = paginator.page(params.page)
+    except EmptyPage:
+        raise Http404(f"There is no page {params.page}; the last is {paginator.num_pages}.") from None
+
+    def page_url(number):
+        # The filters as understood (slugs lower-cased, repeats dropped), so links are canonical.
+        pairs = [("tag", tag.slug) for tag in filters.tags]
+        pairs += [("section", filters.section.slug)] if filters.section else []
+        pairs += [("q", query)] if query else []
+        return request.build_absolute_uri(f"{request.path}?{urlencode([*pairs, ('page', number)])}")
+
+    return {
+        "count": paginator.count,
+        "page": current.number,
+        "pages": paginator.num_pages,
+        "next": page_url(current.next_page_number()) if current.has_next() else None,
+        "previous": page_url(current.previous_page_number()) if current.has_previous() else None,
+        "results": list(current.object_list),
+    }
+
+
+@api.get(
+    "/articles/{anything:slug}/",
+    response={200: ArticleFull, 301: None, 404: Message},
+    summary="One public article",
+    description=(
+        "With its body and corrections. A former slug of a public article answers 301 to its current one."
+    ),
+    tags=["articles"],
+    openapi_extra={
+        "responses": {
+            "301": {
+                "description": "The article's slug changed; Location is its current address in this API.",
+                "headers": {"Location": {"schema": {"type": "string"}, "required": True}},
+            }
+        }
+    },
+)
+def get_article(request, slug: ArticleSlug):
+    if not ARTICLE_SLUG.fullmatch(slug):
+        raise Http404(f"No article “{slug[:40]}”.")
+    public = Article.objects.published()
+    article = (
+        public.select_related("section")
+        .prefetch_related(*CARD_PREFETCHES, "corrections")
+        .filter(slug=slug)
+        .first()
+    )
+    if article is not None:
+        return article
+    renamed = SlugRedirect.objects.filter(old_slug=slug, article__in=public).select_related("article").first()
+    if renamed is None:
+        raise Http404(f"No article “{slug[:40]}”.")
+    return HttpResponsePermanentRedirect(reverse("api:get_article", kwargs={"slug": renamed.article.slug}))
+
+
+@api.get(
+    "/sections/",
+    response=list[SectionOut],
+    summary="Sections",
+    description="Every section in navigation order, with how many public articles each has.",
+    tags=["sections"],
+)
+def list_sections(request):
+    public = Article.objects.published()
+    return Section.objects.annotate(article_count=Count("articles", filter=Q(articles__in=public))).order_by(
+        "position", "name"
+    )
+
+
+@api.get(
+    "/tags/",
+    response=list[TagOut],
+    summary="Tags",
+    description="Every tag that has public articles, by name, with how many it has.",
+    tags=["tags"],
+)
+def list_tags(request):
+    return Article.objects.published().tag_counts().order_by("name")

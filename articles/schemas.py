@@ -1,0 +1,174 @@
+"""The JSON API's shapes: the parameters it reads, what it answers, and the errors it can answer with.
+
+The OpenAPI document at /api/openapi.json is generated from these classes, so a field added here is
+documented there.
+"""
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+from pydantic import WithJsonSchema
+
+from articles.filtering import MAX_SLUG_LENGTH, MAX_TAGS
+from articles.models import Article
+from articles.search import MAX_QUERY_LENGTH
+
+PAGE_SIZE = 20
+
+# The schema states ListFilters' rules exactly (blanks around a slug are ignored, a slug has at most
+# MAX_SLUG_LENGTH characters, an empty section= means none), so that generated clients and
+# schemathesis agree with the server about what is well formed; tests/test_api.py checks the two
+# against each other. WithJsonSchema documents without validating: the checks, and their 400s, stay
+# with ListFilters and the view.
+_SLUG_CHARACTERS = "[-a-zA-Z0-9_]"
+TAG_PATTERN = rf"^\s*{_SLUG_CHARACTERS}{{1,{MAX_SLUG_LENGTH}}}\s*$"
+SECTION_PATTERN = rf"^\s*(?:{_SLUG_CHARACTERS}{{1,{MAX_SLUG_LENGTH}}}\s*)?$"
+ARTICLE_SLUG = re.compile(rf"^{_SLUG_CHARACTERS}{{1,{Article._meta.get_field('slug').max_length}}}$")
+
+TagSlugs = Annotated[
+    list[str],
+    WithJsonSchema(
+        {"type": "array", "items": {"type": "string", "pattern": TAG_PATTERN}, "maxItems": MAX_TAGS}
+    ),
+]
+SectionSlug = Annotated[str, WithJsonSchema({"type": "string", "pattern": SECTION_PATTERN})]
+SearchQuery = Annotated[str, WithJsonSchema({"type": "string", "maxLength": MAX_QUERY_LENGTH})]
+ArticleSlug = Annotated[str, WithJsonSchema({"type": "string", "pattern": ARTICLE_SLUG.pattern})]
+AbsoluteUrl = Annotated[str, WithJsonSchema({"type": "string", "format": "uri"})]
+
+
+class ArticleFilters(Schema):
+    """The query string of /api/articles/."""
+
+    tag: TagSlugs = Field(
+        [], description=f"A tag slug; repeat it for articles carrying all of them (at most {MAX_TAGS})."
+    )
+    section: SectionSlug = Field("", description="A section slug. Empty means every section.")
+    q: SearchQuery = Field(
+        "",
+        description=(
+            'Full-text search over headline, dek, body and tags, with web-search rules ("a phrase", '
+            "-excluded, or); results in rank order, best first."
+        ),
+    )
+    page: int = Field(1, ge=1, description=f"Page number, {PAGE_SIZE} articles a page.")
+
+
+def _absolute(context, path):
+    return context["request"].build_absolute_uri(path)
+
+
+class SectionRef(Schema):
+    slug: str
+    name: str
+
+
+class AuthorRef(Schema):
+    slug: str
+    name: str
+
+
+class TagRef(Schema):
+    slug: str
+    name: str
+
+
+class ArticleCard(Schema):
+    """An article as a list shows it."""
+
+    slug: str
+    headline: str
+    dek: str = Field(description="The standfirst, plain text.")
+    url: AbsoluteUrl = Field(description="The article page on the website.")
+    section: SectionRef
+    authors: list[AuthorRef] = Field(description="In byline order.")
+    tags: list[TagRef] = Field(description="By name.")
+    dateline: str = Field(description="Where it was filed, e.g. BEIJING; may be empty.")
+    published_at: datetime
+    updated_at: datetime
+    word_count: int
+    reading_minutes: int
+
+    @staticmethod
+    def resolve_url(article, context):
+        return _absolute(context, article.get_absolute_url())
+
+    @staticmethod
+    def resolve_authors(article):
+        return article.byline_authors
+
+    @staticmethod
+    def resolve_tags(article):
+        return article.topics
+
+
+class CorrectionOut(Schema):
+    date: datetime
+    text: str
+
+
+class ArticleFull(ArticleCard):
+    """An article with its body, as its page shows it."""
+
+    body_html: str = Field(description="The body, rendered from Markdown and sanitised.")
+    corrections: list[CorrectionOut] = Field(description="Oldest first.")
+
+    @staticmethod
+    def resolve_corrections(article):
+        return article.corrections.all()
+
+
+class ArticlePage(Schema):
+    """One page of a list of articles."""
+
+    count: int = Field(description="Articles matching, on every page.")
+    page: int = Field(description="This page's number, from 1.")
+    pages: int = Field(description="How many pages there are (1 when nothing matches).")
+    next: AbsoluteUrl | None = Field(description="The next page, or null on the last.")
+    previous: AbsoluteUrl | None = Field(description="The previous page, or null on the first.")
+    results: list[ArticleCard]
+
+
+class SectionOut(Schema):
+    slug: str
+    name: str
+    description: str
+    url: AbsoluteUrl = Field(description="The section page on the website.")
+    article_count: int = Field(description="Public articles in the section.")
+
+    @staticmethod
+    def resolve_url(section, context):
+        return _absolute(context, section.get_absolute_url())
+
+
+class TagOut(Schema):
+    slug: str
+    name: str
+    description: str
+    url: AbsoluteUrl = Field(description="The topic page on the website.")
+    article_count: int = Field(description="Public articles carrying the tag.")
+
+    @staticmethod
+    def resolve_url(tag, context):
+        return _absolute(context, tag.get_absolute_url())
+
+
+class Message(Schema):
+    """A 400 or 404: what was wrong, in words a person can act on."""
+
+    detail: str = Field(examples=["No topic “trde”."])
+
+
+class InvalidParameter(Schema):
+    type: str = Field(description="The kind of error, e.g. int_parsing.")
+    loc: list[str | int] = Field(description="Where: the parameter's location and name, e.g. [query, page].")
+    msg: str
+    ctx: dict[str, Any] | None = Field(None, description="The constraint that failed, when there is one.")
+
+
+class ValidationErrors(Schema):
+    """A 422: a parameter of the wrong type or out of range, one entry per problem."""
+
+    detail: list[InvalidParameter]
