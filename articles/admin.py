@@ -10,8 +10,10 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from articles.autotag import parse_aliases
 from articles.forms import ArticleAdminForm, ScheduleForm
 from articles.models import (
     Article,
@@ -48,9 +50,16 @@ class AuthorAdmin(admin.ModelAdmin):
 
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug"]
-    search_fields = ["name", "slug"]
+    """Topics, with the aliases auto-tagging finds them by (articles.autotag)."""
+
+    list_display = ["name", "slug", "alias_list"]
+    search_fields = ["name", "slug", "aliases"]
     prepopulated_fields = {"slug": ["name"]}
+    fields = ["name", "slug", "description", "aliases"]
+
+    @admin.display(description="Aliases")
+    def alias_list(self, tag):
+        return Truncator(", ".join(parse_aliases(tag.aliases))).chars(80)
 
 
 class BylineInline(admin.TabularInline):

@@ -67,6 +67,16 @@ class Tag(TagBase):
     """A topic. Topic pages show the description above the tag's articles."""
 
     description = models.TextField(blank=True)
+    aliases = models.TextField(
+        blank=True,
+        default="",
+        help_text=(
+            "Other names for this topic, one per line, used by auto-tagging (e.g. Uighur, Uyghur). "
+            "Matched as whole words, ignoring case; a line in capitals (US, U.S.) matches only in "
+            "capitals. A line starting with ! is a phrase that contains a name but means something "
+            "else (e.g. !trade-off under Trade)."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]
