@@ -6,33 +6,51 @@ prints the report. The parsers, one per format, live in ``articles.importers``.
 Re-imports are idempotent. Each article remembers where it came from (``source_name`` and
 ``source_id``) and a checksum of what the import made of it, options included. The same source with
 the same checksum is left alone; a different checksum updates the article the source made before.
+An export keeps each article's source (``NEWSROOM_SOURCE`` and its id for one written here), so
+importing an export finds the articles it came from.
+
+A file is the unit of all or nothing: a JSON list or a WordPress export with one bad article fails
+as a whole, with a message for each bad article, and ``--keep-going`` passes over the whole file.
 """
 
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles.importers import FORMATS, ArticleRecord, ImportProblem, Notice, parser_for, read_text
-from articles.models import Article, ArticleAuthor, Author, Section, SlugRedirect, Status, Tag
+from articles.autotag import Vocabulary
+from articles.importers import FORMATS, ArticleRecord, ImportProblem, Notice, parse_file
+from articles.models import Article, ArticleAuthor, Author, Correction, Section, SlugRedirect, Status, Tag
 
 # A file and no option naming a section: the article still needs one (Article.section is required).
 DEFAULT_SECTION = "News"
 # What a new article gets when neither its file nor --status says; an import never goes live unasked.
 DEFAULT_STATUS = Status.DRAFT
 ARTICLE_SLUG_MAX_CHARS = 80
+# The source an export gives an article written here (no import made it); its source id is the
+# article's primary key. Importing the export into the same database finds the article again.
+NEWSROOM_SOURCE = "newsroom"
 # Source ids per query when looking up earlier imports, well under SQLite's variable limit.
 _LOOKUP_CHUNK = 500
 
 
 class ImportOptionError(ValueError):
     """An import option that cannot be used: an unknown status, a name longer than its field allows."""
+
+
+class _WriteConflict(Exception):
+    """The database refused a write that the checks allowed: someone else took the slug (or the
+    source) between the check and the write. Everything written is rolled back."""
+
+    def __init__(self, notice):
+        super().__init__(str(notice))
+        self.notice = notice
 
 
 @dataclass(frozen=True)
@@ -76,9 +94,19 @@ class ImportReport:
         self.problems.append(notice)
         self.failed += 1
 
+    def fail_file(self, notices):
+        """Count one failed file with a message for each of its problems."""
+        self.problems.extend(notices)
+        self.failed += 1
+
     def add_outcome(self, plan, action, slug):
         setattr(self, action, getattr(self, action) + 1)
         self.outcomes.append(Outcome(plan.record.path, action, slug))
+
+    def undo_outcomes(self):
+        """Forget what was written: the transaction that wrote it was rolled back."""
+        self.created = self.updated = self.unchanged = 0
+        self.outcomes.clear()
 
 
 @dataclass(frozen=True)
@@ -89,6 +117,7 @@ class _Options:
     status: str | None
     published_at: datetime | None
     dateline: str | None
+    vocabulary: Vocabulary | None = None
 
 
 @dataclass
@@ -124,6 +153,7 @@ def import_paths(
     status=None,
     published_at=None,
     dateline=None,
+    auto_tag=False,
     dry_run=False,
     keep_going=False,
     progress=None,
@@ -133,7 +163,9 @@ def import_paths(
     The options fill in what a file leaves out; a file's own value wins. ``author`` is one name or a
     list of names (the byline, in order); ``tags`` a list of names or one comma-separated string;
     ``published_at`` an aware datetime. Without a section the article goes in ``DEFAULT_SECTION``;
-    without a status a new article is a draft and an existing one keeps its status.
+    without a status a new article is a draft and an existing one keeps its status. ``auto_tag``
+    adds the tags of the desk's vocabulary found in headline, dek and body (``articles.autotag``)
+    to the tags the file or the options give.
 
     Every file is read and checked before anything is written. Then, unless a file failed (or
     ``keep_going`` is set), all articles are written in one transaction; ``dry_run`` rolls it back.
@@ -143,19 +175,29 @@ def import_paths(
     Raises ``ImportOptionError`` for an option the models cannot hold (checked before any file).
     """
     options = _check_options(section, author, tags, status, published_at, dateline)
+    if auto_tag:
+        options = replace(options, vocabulary=Vocabulary.load())
     progress = progress or _no_progress
     report = ImportReport(dry_run=dry_run)
 
     files = _find_files([paths] if isinstance(paths, str | Path) else paths, report)
-    plans = _read_all(files, options, report, progress)
+    plans, file_warnings = _read_all(files, options, report, progress)
+    # The database is read (never written) while checking: which article each source made before,
+    # which slugs are taken. The writes then run in a transaction of their own.
+    plans, existing = _check_against_database(plans, report)
+    report.warnings.extend(_warnings(plans, file_warnings, report))
     if report.problems and not keep_going:
-        report.held_back = len(plans)
+        report.held_back = len({plan.record.path for plan in plans})
         return report
     if plans:
-        with transaction.atomic():
-            _write_all(plans, report, progress)
-            if dry_run:
-                transaction.set_rollback(True)
+        try:
+            with transaction.atomic():
+                _write_all(plans, existing, report, progress)
+                if dry_run:
+                    transaction.set_rollback(True)
+        except _WriteConflict as conflict:
+            report.undo_outcomes()
+            report.fail(conflict.notice)
     return report
 
 
@@ -221,26 +263,82 @@ def _statuses():
 
 
 def _read_all(files, options, report, progress):
-    plans, sources = [], {}
+    """Return (the plans of the files without a problem, each such file's own warnings)."""
+    plans, sources, slugs, file_warnings = [], {}, {}, {}
     for path in progress(files, total=len(files), desc="Reading"):
         try:
-            parse = parser_for(path)
-            record = parse(path, read_text(path))
-            plan = _plan(record, options)
-            if plan.key in sources:
-                raise ImportProblem(
-                    path,
-                    1,
-                    f"same source id '{record.source_id}' as {sources[plan.key]}; "
-                    "an article is matched by its file name, so rename one of them",
-                )
+            parsed = parse_file(path)
         except ImportProblem as problem:
             report.fail(problem.as_notice())
             continue
-        sources[plan.key] = path
-        report.warnings.extend(record.warnings)
-        plans.append(plan)
-    return plans
+        problems, file_plans = list(parsed.problems), []
+        file_sources, file_slugs = {}, {}
+        for record in parsed.records:
+            try:
+                plan = _plan(record, options)
+                _check_unique(plan, (sources, file_sources), (slugs, file_slugs))
+            except ImportProblem as problem:
+                problems.append(problem.as_notice())
+                continue
+            file_sources[plan.key] = record
+            if record.slug:
+                file_slugs[record.slug] = record
+            file_plans.append(plan)
+        if problems:
+            report.fail_file(sorted(problems, key=lambda notice: notice.line))
+            continue
+        sources.update(file_sources)
+        slugs.update(file_slugs)
+        report.skipped += parsed.skipped
+        file_warnings[path] = parsed.warnings
+        plans.extend(file_plans)
+    return plans, file_warnings
+
+
+def _warnings(plans, file_warnings, report):
+    """Return the warnings of the files still to be imported: by file, then by line."""
+    by_file = {path: list(warnings) for path, warnings in file_warnings.items()}
+    for plan in plans:
+        by_file[plan.record.path].extend(plan.record.warnings)
+    failed = {problem.path for problem in report.problems}
+    return [
+        warning
+        for path, warnings in by_file.items()
+        if path not in failed
+        for warning in sorted(warnings, key=lambda notice: notice.line)
+    ]
+
+
+def _check_unique(plan, sources, slugs):
+    """Raise ``ImportProblem`` when an article read before in this import has the same source or
+    asks for the same slug. ``sources`` and ``slugs`` are dicts (earlier files', this file's) of
+    the records read so far."""
+    record = plan.record
+    other = next((found[plan.key] for found in sources if plan.key in found), None)
+    if other is not None:
+        hint = (
+            "give each article its own source_id"
+            if record.source_id_given
+            else "an article is matched by its file name, so rename one of them"
+        )
+        raise ImportProblem(
+            record.path,
+            record.line_of("source_id"),
+            f"same source id '{record.source_id}' as {_place(other, 'source_id')}; {hint}",
+        )
+    other = next((found[record.slug] for found in slugs if record.slug in found), None)
+    if record.slug and other is not None:
+        raise ImportProblem(
+            record.path,
+            record.line_of("slug"),
+            f"slug '{record.slug}' is also the slug of {_place(other, 'slug')}",
+        )
+
+
+def _place(record, field_name):
+    """Return "path:line" of ``record``'s field, or only the path when that is the whole file."""
+    line = record.line_of(field_name)
+    return f"{record.path}:{line}" if line > 1 else str(record.path)
 
 
 def _plan(record, options):
@@ -254,28 +352,50 @@ def _plan(record, options):
             record.headline_line,
             f"headline is {len(record.headline)} characters; the limit is {headline_limit}",
         )
-    source_id_limit = Article._meta.get_field("source_id").max_length
-    if len(record.source_id) > source_id_limit:
-        raise ImportProblem(record.path, 1, f"source id is longer than {source_id_limit} characters")
+    for name in ("source_id", "source_name", "slug"):
+        value = getattr(record, name) or ""
+        limit = Article._meta.get_field(name).max_length
+        if len(value) > limit:
+            raise ImportProblem(
+                record.path,
+                record.line_of(name),
+                f"{name.replace('_', ' ')} is {len(value)} characters; the limit is {limit}",
+            )
+    for number, correction in enumerate(record.corrections or (), start=1):
+        if not correction.text.strip():
+            raise ImportProblem(
+                record.path, record.line_of("corrections"), f"correction {number} has no text"
+            )
 
     plan = _Plan(
         record=record,
-        section=record.section or options.section or DEFAULT_SECTION,
+        section=_clean_name(record.section or "") or options.section or DEFAULT_SECTION,
         authors=options.authors if record.authors is None else _unique_names(record.authors),
         tags=options.tags if record.tags is None else _unique_names(record.tags),
         dateline=(record.dateline if record.dateline is not None else options.dateline) or "",
         status=Status.DRAFT if record.keep_as_draft else (record.status or options.status),
         published_at=record.published_at or options.published_at,
     )
+    if options.vocabulary is not None:
+        found = options.vocabulary.tag_names_for(record.headline, record.dek, record.body)
+        plan.tags = _unique_names([*plan.tags, *found])
     # Values from the file are checked here; the options were checked before any file was read.
-    for kind, names in (("section", [plan.section]), ("author", plan.authors), ("tag", plan.tags)):
+    for kind, field_name, names in (
+        ("section", "section", [plan.section]),
+        ("author", "authors", plan.authors),
+        ("tag", "tags", plan.tags),
+    ):
         for name in names:
             if reason := _name_problem(kind, name):
-                raise ImportProblem(record.path, 1, reason)
+                raise ImportProblem(record.path, record.line_of(field_name), reason)
     if reason := _dateline_problem(plan.dateline):
-        raise ImportProblem(record.path, 1, reason)
+        raise ImportProblem(record.path, record.line_of("dateline"), reason)
     if plan.status is not None and plan.status not in Status.values:
-        raise ImportProblem(record.path, 1, f"unknown status '{plan.status}'; use one of: {_statuses()}")
+        raise ImportProblem(
+            record.path,
+            record.line_of("status"),
+            f"unknown status '{plan.status}'; use one of: {_statuses()}",
+        )
     plan.checksum = _checksum(plan)
     return plan
 
@@ -294,10 +414,23 @@ def _checksum(plan):
         "dateline": plan.dateline,
         "status": plan.status,
         # In UTC, so the same moment written with another offset is no change.
-        "published_at": plan.published_at.astimezone(UTC).isoformat() if plan.published_at else None,
+        "published_at": _utc(plan.published_at),
     }
+    # Only what a format says: a plain-text file's checksum stays what it was before these existed.
+    if record.slug is not None:
+        payload["slug"] = record.slug
+    if record.featured is not None:
+        payload["featured"] = record.featured
+    if record.updated_at is not None:
+        payload["updated_at"] = _utc(record.updated_at)
+    if record.corrections is not None:
+        payload["corrections"] = [[_utc(item.date), item.text] for item in record.corrections]
     encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(encoded).hexdigest()
+
+
+def _utc(moment):
+    return moment.astimezone(UTC).isoformat() if moment else None
 
 
 # Options: checked once, before any file is read.
@@ -363,37 +496,59 @@ def _dateline_problem(dateline):
     return None
 
 
-# Phase 3: write, inside import_paths' transaction.
+# Phase 3: check the plans against the database (read only).
 
 
-def _write_all(plans, report, progress):
+def _check_against_database(plans, report):
+    """Return (the plans of files without a problem, earlier articles by source).
+
+    A file fails when one of its articles asks for a slug that another article has (or had, and
+    still redirects from).
+    """
     existing = _earlier_imports(plans)
-    names = _Names()
-    batch_slugs = set()
-    now = timezone.now()
-    for plan in progress(plans, total=len(plans), desc="Writing"):
+    conflicts = _slug_conflicts([plan for plan in plans if plan.record.slug], existing)
+    if not conflicts:
+        return plans, existing
+    bad_files = {}
+    for plan, reason in conflicts:
+        bad_files.setdefault(plan.record.path, []).append(
+            Notice(plan.record.path, plan.record.line_of("slug"), reason)
+        )
+    for notices in bad_files.values():
+        report.fail_file(notices)
+    return [plan for plan in plans if plan.record.path not in bad_files], existing
+
+
+def _slug_conflicts(plans, existing):
+    """Return (plan, reason) for each plan whose slug belongs to another article."""
+    conflicts = []
+    slugs = [plan.record.slug for plan in plans]
+    holders, redirects = {}, {}
+    for start in range(0, len(slugs), _LOOKUP_CHUNK):
+        chunk = slugs[start : start + _LOOKUP_CHUNK]
+        holders.update(Article.objects.filter(slug__in=chunk).values_list("slug", "pk"))
+        redirects.update(
+            SlugRedirect.objects.filter(old_slug__in=chunk).values_list("old_slug", "article_id")
+        )
+    for plan in plans:
+        slug = plan.record.slug
         article = existing.get(plan.key)
-        if article is not None and article.source_checksum == plan.checksum:
-            report.add_outcome(plan, "unchanged", article.slug)
-            continue
-        is_new = article is None
-        if is_new:
-            article = Article(
-                source_name=plan.record.source_name,
-                source_id=plan.record.source_id,
-                slug=_new_article_slug(plan.record.headline, batch_slugs),
-                status=DEFAULT_STATUS,
-            )
-        _fill(article, plan, names.section(plan.section), now)
-        article.save()
-        _set_byline(article, [names.author(name) for name in plan.authors], is_new)
-        if plan.tags or not is_new:
-            article.tags.set([names.tag(name) for name in plan.tags])
-        report.add_outcome(plan, "created" if is_new else "updated", article.slug)
+        own_pk = article.pk if article is not None else None
+        for holder, how in ((holders.get(slug), "is taken by"), (redirects.get(slug), "redirects to")):
+            if holder is not None and holder != own_pk:
+                headline = Article.objects.filter(pk=holder).values_list("headline", flat=True).first()
+                conflicts.append((plan, f"slug '{slug}' {how} another article, “{headline}”"))
+                break
+    return conflicts
 
 
 def _earlier_imports(plans):
-    """Return the articles earlier imports made from these sources, by (source name, source id)."""
+    """Return the articles earlier imports made from these sources, by (source name, source id).
+
+    An exported article that was written here (source ``NEWSROOM_SOURCE``, its id the primary key)
+    is found by that key when the article has no source of its own and still has the same slug:
+    an export imported back into the database it came from finds its articles.
+    """
     ids_by_source = {}
     for source_name, source_id in (plan.key for plan in plans):
         ids_by_source.setdefault(source_name, []).append(source_id)
@@ -403,11 +558,75 @@ def _earlier_imports(plans):
             chunk = ids[start : start + _LOOKUP_CHUNK]
             for article in Article.objects.filter(source_name=source_name, source_id__in=chunk):
                 found[(article.source_name, article.source_id)] = article
+    written_here = {
+        int(plan.record.source_id): plan
+        for plan in plans
+        if plan.record.source_name == NEWSROOM_SOURCE
+        and plan.key not in found
+        and plan.record.source_id.isdigit()
+        and plan.record.slug
+    }
+    pks = list(written_here)
+    for start in range(0, len(pks), _LOOKUP_CHUNK):
+        for article in Article.objects.filter(pk__in=pks[start : start + _LOOKUP_CHUNK], source_id=""):
+            plan = written_here[article.pk]
+            if article.slug == plan.record.slug:
+                found[plan.key] = article
     return found
+
+
+# Phase 4: write, inside import_paths' transaction.
+
+
+def _write_all(plans, existing, report, progress):
+    names = _Names()
+    # Slugs the files ask for are theirs: a slug made from a headline must not take one.
+    batch_slugs = {plan.record.slug for plan in plans if plan.record.slug}
+    now = timezone.now()
+    for plan in progress(plans, total=len(plans), desc="Writing"):
+        record = plan.record
+        article = existing.get(plan.key)
+        if article is not None and article.source_checksum == plan.checksum:
+            report.add_outcome(plan, "unchanged", article.slug)
+            continue
+        is_new = article is None
+        if is_new:
+            article = Article(
+                slug=record.slug or _new_article_slug(record.headline, batch_slugs),
+                status=DEFAULT_STATUS,
+            )
+        _fill(article, plan, names.section(plan.section), now)
+        try:
+            article.save()
+        except IntegrityError as error:  # leaving import_paths' transaction rolls everything back
+            database_says = str(error).splitlines()[0]
+            raise _WriteConflict(
+                Notice(
+                    record.path,
+                    record.line,
+                    f"“{record.headline}” could not be written ({database_says}): another change to "
+                    "the site took its slug or source meanwhile; nothing was imported, run it again",
+                )
+            ) from None
+        _set_byline(article, [names.author(name) for name in plan.authors], is_new)
+        if plan.tags or not is_new:
+            article.tags.set([names.tag(name) for name in plan.tags])
+        if record.corrections is not None:
+            _set_corrections(article, record.corrections, is_new)
+        if record.updated_at is not None:
+            # updated_at is auto_now: only an update after the save can give it the file's time.
+            Article.objects.filter(pk=article.pk).update(updated_at=record.updated_at)
+        report.add_outcome(plan, "created" if is_new else "updated", article.slug)
 
 
 def _fill(article, plan, section, now):
     record = plan.record
+    # Also for an article found by its primary key: from now on its source finds it.
+    article.source_name, article.source_id = record.source_name, record.source_id
+    if record.slug:
+        article.slug = record.slug
+    if record.featured is not None:
+        article.featured = record.featured
     article.headline = record.headline
     article.dek = record.dek
     article.body = record.body
@@ -431,6 +650,15 @@ def _set_byline(article, authors, is_new):
     ArticleAuthor.objects.bulk_create(
         ArticleAuthor(article=article, author=author, position=position)
         for position, author in enumerate(unique)
+    )
+
+
+def _set_corrections(article, corrections, is_new):
+    # bulk_create skips Correction.save(), which would move updated_at to now.
+    if not is_new:
+        article.corrections.all().delete()
+    Correction.objects.bulk_create(
+        Correction(article=article, date=correction.date, text=correction.text) for correction in corrections
     )
 
 

@@ -144,13 +144,14 @@ def test_missing_path_and_empty_folder_are_reported_by_name(db, run, tmp_path):
     ]
 
 
-def test_markdown_file_is_not_supported_yet(db, run, write):
+def test_markdown_file_is_imported(db, run, write):
     path = write("story.md", "---\ntitle: Talks\n---\nBody.\n")
 
-    _, stderr, error = run(path)
+    stdout, stderr, error = run(path)
 
-    assert error is not None
-    assert stderr == f"{path}:1: Markdown import is not supported yet\n"
+    assert error is None and stderr == ""
+    assert stdout == "1 created, 0 updated, 0 unchanged, 0 skipped, 0 failed\n"
+    assert Article.objects.get().headline == "Talks"
 
 
 def test_authors_tags_dateline_and_publication_time_from_options(db, run):
@@ -302,3 +303,16 @@ def test_sample_content_files_are_the_seeds():
     assert (
         second == b"Blinken Heads to Beijing to Ease Mounting U.S.-China Tensions\n\n" + SEED_001.read_bytes()
     )
+
+
+def test_auto_tag_adds_the_vocabulary_tags_found_in_the_story(db, run):
+    run(command="load_vocabulary")
+
+    _, _, error = run(SEED_000, "--tags", "Beijing visit", "--auto-tag")
+
+    tags = set(Article.objects.get().tags.names())
+    assert error is None
+    assert {"Beijing visit", "Antony Blinken", "China", "Uyghurs", "Trade"} <= tags
+    assert "Joe Biden" not in tags
+    stdout, _, _ = run(SEED_000, "--tags", "Beijing visit", "--auto-tag")
+    assert stdout == "0 created, 0 updated, 1 unchanged, 0 skipped, 0 failed\n"

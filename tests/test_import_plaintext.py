@@ -510,12 +510,12 @@ def test_folders_are_searched_recursively_skipping_hidden_and_other_files(db, wr
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("story.md", "Markdown import is not supported yet"),
-        ("story.json", "JSON import is not supported yet"),
-        ("story.xml", "WordPress (WXR) import is not supported yet"),
+        ("story.md", "no front matter: a Markdown article starts with a '---' line, then 'title: …'"),
+        ("story.json", "malformed JSON: Expecting value at column 1"),
+        ("story.xml", "broken XML: Start tag expected, '<' not found (column 1)"),
     ],
 )
-def test_formats_still_to_come_are_a_clear_problem(db, write, name, reason):
+def test_text_that_is_not_the_format_its_extension_names_is_a_clear_problem(db, write, name, reason):
     path = write(name, "anything")
 
     report = import_paths([path])

@@ -4,8 +4,10 @@ A parser turns one file's text into an ``ArticleRecord``: what the file itself s
 command-line options are applied and before anything touches the database (``articles.importing``
 does both). Bad input raises ``ImportProblem`` with the path, the line and a plain reason.
 
-To add a format, write ``articles/importers/<name>.py`` with ``parse(path, text) -> ArticleRecord``
-and point its extension at it in ``FORMATS`` below.
+To add a format, write ``articles/importers/<name>.py`` with ``parse(path, text)`` returning an
+``ArticleRecord`` (or a ``ParsedFile`` for a file that holds several articles) and point its
+extension at it in ``FORMATS`` below. ``articles.importers.fields`` checks the article fields that
+the Markdown front matter and the JSON format share.
 """
 
 from collections.abc import Callable
@@ -45,13 +47,21 @@ class ImportProblem(Exception):
         return Notice(self.path, self.line, self.reason)
 
 
+@dataclass(frozen=True)
+class CorrectionRecord:
+    """A correction as a file gives it: when it was made and what it says."""
+
+    date: datetime
+    text: str
+
+
 @dataclass
 class ArticleRecord:
     """One article as a file gives it: plain values, no database objects.
 
     Fields left as ``None`` were not in the file; the import fills them from the command-line
-    options or the defaults. Plain text carries only headline, dek and body; the Markdown, JSON and
-    WordPress formats will fill the rest from their own metadata.
+    options or the defaults, or, for an article made earlier, leaves what it has. Plain text carries
+    only headline, dek and body; Markdown, JSON and WordPress exports carry more.
     """
 
     path: Path
@@ -67,18 +77,52 @@ class ArticleRecord:
     dateline: str | None = None
     status: str | None = None
     published_at: datetime | None = None
+    # Only what the file says; None lets the import choose (a slug from the headline for a new
+    # article, the one it has for an article made earlier).
+    slug: str | None = None
+    featured: bool | None = None
+    updated_at: datetime | None = None
+    # None: the format has no corrections, so an article's own are left alone. A list (even an
+    # empty one) replaces them.
+    corrections: list[CorrectionRecord] | None = None
     # Set when the headline had to be made up: an editor must see the story before it goes out.
     keep_as_draft: bool = False
     warnings: list[Notice] = field(default_factory=list)
+    # Where the article starts in its file, and where each of its fields is (by field name), so a
+    # message about the section of the third article in a JSON list names the section's line.
+    line: int = 1
+    lines: dict[str, int] = field(default_factory=dict)
+    # False when the source id is the file name, not a value written in the file.
+    source_id_given: bool = False
+
+    def line_of(self, name):
+        """Return the line of field ``name`` in the file, or the article's own line."""
+        return self.lines.get(name, self.line)
 
 
-Parser = Callable[[Path, str], ArticleRecord]
+@dataclass
+class ParsedFile:
+    """What a parser made of one file: its articles, and how many entries it passed over (the
+    pages and attachments of a WordPress export)."""
+
+    records: list[ArticleRecord]
+    skipped: int = 0
+    # Articles in the file that cannot be imported; any one of them fails the whole file.
+    problems: list[Notice] = field(default_factory=list)
+    # About the file or an entry not imported (an empty draft); an article's own are on its record.
+    warnings: list[Notice] = field(default_factory=list)
+
+
+Parser = Callable[..., "ArticleRecord | ParsedFile"]
 
 
 @dataclass(frozen=True)
 class Format:
     label: str
-    parse: Parser | None  # None: the extension is ours, its parser is still to be written
+    parse: Parser
+    # A streamed format reads the file itself (a WordPress export can be far larger than an
+    # article file); the others get its checked text from read_text().
+    streamed: bool = False
 
 
 def read_text(path):
@@ -121,9 +165,9 @@ def read_text(path):
 
 
 def parser_for(path):
-    """Return the parser for ``path``'s extension.
+    """Return the ``Format`` for ``path``'s extension.
 
-    Raises ``ImportProblem`` for an extension we do not import, or one whose parser is not written yet.
+    Raises ``ImportProblem`` for an extension we do not import.
     """
     path = Path(path)
     extension = path.suffix.lower()
@@ -132,17 +176,25 @@ def parser_for(path):
         known = ", ".join(sorted(FORMATS))
         what = f"'{extension}'" if extension else "a file without an extension"
         raise ImportProblem(path, 1, f"not an article file: {what} is not an import format ({known})")
-    if fmt.parse is None:
-        raise ImportProblem(path, 1, f"{fmt.label} import is not supported yet")
-    return fmt.parse
+    return fmt
+
+
+def parse_file(path):
+    """Return the ``ParsedFile`` for ``path``, parsed by the format its extension names.
+
+    Raises ``ImportProblem`` for an unknown extension, a file that cannot be read, or bad input.
+    """
+    fmt = parser_for(path)
+    result = fmt.parse(Path(path)) if fmt.streamed else fmt.parse(Path(path), read_text(path))
+    return result if isinstance(result, ParsedFile) else ParsedFile([result])
 
 
 # Imported here, after the types above exist, because the parsers build those types.
-from articles.importers import plaintext  # noqa: E402
+from articles.importers import jsonfile, markdown, plaintext, wxr  # noqa: E402
 
 FORMATS: dict[str, Format] = {
     ".txt": Format("Plain-text", plaintext.parse),
-    ".md": Format("Markdown", None),
-    ".json": Format("JSON", None),
-    ".xml": Format("WordPress (WXR)", None),
+    ".md": Format("Markdown", markdown.parse),
+    ".json": Format("JSON", jsonfile.parse),
+    ".xml": Format("WordPress (WXR)", wxr.parse, streamed=True),
 }

@@ -17,12 +17,14 @@ PROGRESS_MIN_FILES = 50
 class Command(BaseCommand):
     help = (
         "Import articles from files or folders (searched recursively; hidden files are ignored). "
-        "Formats by extension: .txt plain text; .md, .json and .xml are not supported yet. "
-        "Every file is checked before anything is written: one bad file means nothing is imported "
-        "unless --keep-going is given, and either way the command exits non-zero and prints "
-        "path:line: reason for each bad file. Re-importing a file updates the article it made "
-        "before, or leaves it alone when nothing changed. Sections, authors and tags are created "
-        "when missing."
+        "Formats by extension: .txt plain text; .md Markdown with YAML front matter; .json our "
+        "JSON (what export_articles writes: one article object or a list); .xml a WordPress "
+        "export (WXR), whose posts become articles (pages and attachments are skipped). The "
+        "options fill in what a file leaves out; a file's own value wins. Every file is checked "
+        "before anything is written: one bad file means nothing is imported unless --keep-going "
+        "is given, and either way the command exits non-zero and prints path:line: reason for "
+        "each problem. Re-importing a file updates the article it made before, or leaves it "
+        "alone when nothing changed. Sections, authors and tags are created when missing."
     )
 
     def add_arguments(self, parser):
@@ -56,13 +58,21 @@ class Command(BaseCommand):
         )
         parser.add_argument("--dateline", metavar="PLACE", help="where the story was filed, e.g. BEIJING")
         parser.add_argument(
+            "--auto-tag",
+            action="store_true",
+            help="also tag each article with the topics whose name or alias is in its headline, dek "
+            "or body (the tags in the database and their aliases; load_vocabulary loads the desk's)",
+        )
+        parser.add_argument(
             "--dry-run", action="store_true", help="check and count everything, write nothing"
         )
         parser.add_argument(
             "--keep-going", action="store_true", help="import the good files even when others fail"
         )
 
-    def handle(self, *args, paths, section, author, tags, status, published_at, dateline, **options):
+    def handle(
+        self, *args, paths, section, author, tags, status, published_at, dateline, auto_tag=False, **options
+    ):
         try:
             report = import_paths(
                 paths,
@@ -72,6 +82,7 @@ class Command(BaseCommand):
                 status=status,
                 published_at=parse_published_at(published_at),
                 dateline=dateline,
+                auto_tag=auto_tag,
                 dry_run=options["dry_run"],
                 keep_going=options["keep_going"],
                 progress=self.progress if options["verbosity"] else None,

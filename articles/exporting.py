@@ -1,0 +1,156 @@
+"""Write articles out in the formats ``import_articles`` reads, so an export imports back as the
+same articles (DESIGN.md, "Commands").
+
+``export_articles()`` is the whole job; the ``export_articles`` command parses its arguments and
+prints the result. Output is deterministic: articles in slug order, keys in a fixed order (JSON:
+sorted), times in UTC, so exporting, importing into an empty database and exporting again gives
+the same bytes.
+
+- ``md``: one file per article, ``<slug>.md``: YAML front matter, a blank line, the Markdown body.
+- ``json``: one file, ``articles.json``: a list of article objects, the body under ``body``.
+
+Each article keeps its source (``source_name`` and ``source_id``), so importing an export finds the
+articles it came from. One written here, with no source, gets ``NEWSROOM_SOURCE`` and its primary key.
+"""
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path
+
+import yaml
+from django.db.models import Prefetch
+
+from articles.importing import NEWSROOM_SOURCE
+from articles.models import Article, ArticleAuthor, Correction
+
+FORMATS = ("md", "json")
+JSON_FILE_NAME = "articles.json"
+
+
+class ExportError(ValueError):
+    """An export that cannot start: an unknown format, or a folder that is a file or not empty."""
+
+
+@dataclass
+class ExportReport:
+    """What an export wrote: how many articles, into which files."""
+
+    folder: Path
+    articles: int = 0
+    files: list[Path] = field(default_factory=list)
+
+    def summary(self):
+        """Return e.g. "Exported 2 articles to 2 files in out"."""
+        noun = "article" if self.articles == 1 else "articles"
+        files = "1 file" if len(self.files) == 1 else f"{len(self.files)} files"
+        return f"Exported {self.articles} {noun} to {files} in {self.folder}"
+
+
+def export_articles(out_dir, *, format="md", public_only=False):
+    """Write every article (or, with ``public_only``, only what readers can see) into ``out_dir``.
+
+    ``out_dir`` is created if missing. Returns an ``ExportReport``. Raises ``ExportError`` for an
+    unknown format, or when ``out_dir`` is a file or a folder that already holds something: a file
+    left from an earlier export would be imported with this one, bringing back deleted articles.
+    """
+    if format not in FORMATS:
+        raise ExportError(f"unknown format '{format}'; use one of: {', '.join(FORMATS)}")
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"{out_dir} is a file, not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()):
+        raise ExportError(f"{out_dir} is not empty; export into a new or empty folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    queryset = Article.objects.published() if public_only else Article.objects.all()
+    articles = [article_fields(article) for article in _for_export(queryset)]
+    report = ExportReport(out_dir, articles=len(articles))
+    if format == "json":
+        report.files.append(_write(out_dir / JSON_FILE_NAME, to_json(articles)))
+    else:
+        for fields in articles:
+            report.files.append(_write(out_dir / f"{fields['slug']}.md", to_markdown(fields)))
+    return report
+
+
+def article_fields(article):
+    """Return ``article`` as the fields of the import formats: every one of ``KEYS``, in that order,
+    then ``body``.
+
+    Uses the article's prefetched section, bylines, tags and corrections.
+    """
+    source_name, source_id = article.source_name, article.source_id
+    if not source_id:
+        source_name, source_id = NEWSROOM_SOURCE, str(article.pk)
+    fields = {
+        "title": article.headline,
+        "slug": article.slug,
+        "dek": article.dek,
+        "section": article.section.name,
+        "authors": [byline.author.name for byline in article.bylines.all()],
+        "tags": sorted((tag.name for tag in article.tags.all()), key=lambda name: (name.casefold(), name)),
+        "dateline": article.dateline,
+        "status": article.status,
+        "published_at": _utc(article.published_at),
+        "updated_at": _utc(article.updated_at),
+        "featured": article.featured,
+        "source_name": source_name or NEWSROOM_SOURCE,
+        "source_id": source_id,
+        "corrections": [
+            {"date": _utc(correction.date), "text": correction.text}
+            for correction in article.corrections.all()
+        ],
+    }
+    fields["body"] = article.body
+    return fields
+
+
+def to_markdown(fields):
+    """Return the Markdown file for an article's ``fields``: front matter, blank line, body."""
+    front_matter = {key: value for key, value in fields.items() if key != "body"}
+    yaml_text = yaml.dump(
+        front_matter,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=False,
+        width=1000,
+    )
+    return f"---\n{yaml_text}---\n\n{fields['body']}"
+
+
+def to_json(articles):
+    """Return the JSON file for a list of articles' fields: sorted keys, two-space indent."""
+    return json.dumps(articles, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+def _for_export(queryset):
+    return (
+        queryset.select_related("section")
+        .prefetch_related(
+            Prefetch(
+                "bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("position", "pk")
+            ),
+            "tags",
+            Prefetch("corrections", queryset=Correction.objects.order_by("date", "pk")),
+        )
+        .order_by("slug")
+    )
+
+
+def _utc(moment):
+    return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def _write(path, text):
+    # newline="" keeps the body's own line ends (an admin-typed body has CRLF) byte for byte.
+    with path.open("w", encoding="utf-8", newline="") as file:
+        file.write(text)
+    return path
+
+
+class _Dumper(yaml.SafeDumper):
+    def ignore_aliases(self, data):
+        # Two articles' empty tag lists are not "the same" list: never write &id001 / *id001.
+        return True

@@ -1,0 +1,209 @@
+"""The article fields that Markdown front matter and our JSON format share, checked in one place.
+
+Both formats name the same fields (``KEYS``, in the order an export writes them); JSON adds
+``body``. A parser turns its file into ``Located`` mappings (plain values plus the line of each key)
+and ``article_record()`` checks them, so a wrong type, a bad date or an unknown status gets the
+same message, with its line, whichever format it came in.
+"""
+
+import re
+from datetime import datetime
+
+from articles.importers import ArticleRecord, CorrectionRecord, ImportProblem
+from articles.models import Status
+
+# In the order an export writes them. Only title is required.
+KEYS = (
+    "title",
+    "slug",
+    "dek",
+    "section",
+    "authors",
+    "tags",
+    "dateline",
+    "status",
+    "published_at",
+    "updated_at",
+    "featured",
+    "source_name",
+    "source_id",
+    "corrections",
+)
+CORRECTION_KEYS = ("date", "text")
+DATE_EXAMPLE = "2023-06-18T09:30:00+08:00"
+# Django's validate_slug: what an article URL may hold.
+_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+
+
+class Located(dict):
+    """A mapping read from a file that remembers where it was: ``line`` is where it starts, and
+    ``key_lines`` the line of each key."""
+
+    def __init__(self, *args, line=1, key_lines=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.line = line
+        self.key_lines = key_lines or {}
+
+    def line_of(self, key):
+        return self.key_lines.get(key, self.line)
+
+
+def article_record(path, fields, *, source_name, default_source_id, extra_keys=(), body=""):
+    """Return the ``ArticleRecord`` for the ``Located`` mapping ``fields`` read from ``path``.
+
+    ``source_name`` and ``default_source_id`` apply when the fields name no ``source_name`` and
+    ``source_id``; ``extra_keys`` are keys the format adds (JSON's ``body``, checked by the caller).
+    Raises ``ImportProblem`` at the line of the first key that is unknown, missing or wrong.
+    """
+    known = (*KEYS, *extra_keys)
+    for key in fields:
+        if key not in known:
+            raise ImportProblem(
+                path, fields.line_of(key), f"unknown key '{key}'; the keys are: {', '.join(known)}"
+            )
+    get = _Fields(path, fields)
+    title = get.text("title")
+    if not title:
+        raise ImportProblem(path, fields.line_of("title"), "no title; every article needs one")
+    slug = get.text("slug") or None
+    if slug is not None and not _SLUG.fullmatch(slug):
+        raise ImportProblem(
+            path,
+            fields.line_of("slug"),
+            f"slug '{slug}' may hold only letters a-z, digits, hyphens and underscores",
+        )
+    status = get.text("status") or None
+    if status is not None and status not in Status.values:
+        raise ImportProblem(
+            path,
+            fields.line_of("status"),
+            f"unknown status '{status}'; use one of: {', '.join(Status.values)}",
+        )
+    source_id = get.text("source_id", numbers=True) or None
+    return ArticleRecord(
+        path=path,
+        source_name=get.text("source_name") or source_name,
+        source_id=source_id or default_source_id,
+        source_id_given=source_id is not None,
+        headline=title,
+        body=body,
+        dek=get.text("dek") or "",
+        headline_line=fields.line_of("title"),
+        section=get.text("section") or None,
+        authors=get.names("authors"),
+        tags=get.names("tags"),
+        dateline=get.text("dateline"),
+        status=status,
+        published_at=get.moment("published_at"),
+        updated_at=get.moment("updated_at"),
+        slug=slug,
+        featured=get.flag("featured"),
+        corrections=get.corrections("corrections"),
+        line=fields.line,
+        lines={**{key: fields.line_of(key) for key in fields}, "headline": fields.line_of("title")},
+    )
+
+
+def describe(value):
+    """Return what ``value`` is, in words for a message: "a number", "a list"…"""
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    return "a set of keys"
+
+
+def parse_moment(text):
+    """Return ``text`` as an aware datetime, or None when it is not ISO 8601 with a UTC offset."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+class _Fields:
+    """Typed reads of one mapping's keys; each raises ``ImportProblem`` at the key's line."""
+
+    def __init__(self, path, fields):
+        self.path, self.fields = path, fields
+
+    def _problem(self, key, reason, fields=None):
+        fields = self.fields if fields is None else fields
+        return ImportProblem(self.path, fields.line_of(key), reason)
+
+    def text(self, key, *, numbers=False, fields=None):
+        fields = self.fields if fields is None else fields
+        value = fields.get(key)
+        if value is None:
+            return None
+        if numbers and isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            hint = "; put it in quotes" if isinstance(value, bool) else ""
+            raise self._problem(key, f"{key} must be text, not {describe(value)}{hint}", fields)
+        return value.strip()
+
+    def names(self, key):
+        value = self.fields.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise self._problem(key, f"{key} must be a list of names, not {describe(value)}")
+        for number, name in enumerate(value, start=1):
+            if not isinstance(name, str):
+                raise self._problem(key, f"{key}: item {number} must be a name, not {describe(name)}")
+        return [name.strip() for name in value]
+
+    def moment(self, key, fields=None):
+        fields = self.fields if fields is None else fields
+        text = self.text(key, fields=fields)
+        if not text:
+            return None
+        moment = parse_moment(text)
+        if moment is None:
+            raise self._problem(
+                key,
+                f"{key} '{text}' is not an ISO 8601 date and time with a UTC offset; "
+                f"write it like {DATE_EXAMPLE}",
+                fields,
+            )
+        return moment
+
+    def flag(self, key):
+        value = self.fields.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        raise self._problem(key, f"{key} must be true or false, not {describe(value)}")
+
+    def corrections(self, key):
+        value = self.fields.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, list):
+            raise self._problem(key, f"{key} must be a list of corrections, each with a date and a text")
+        corrections = []
+        for number, item in enumerate(value, start=1):
+            if not isinstance(item, Located):
+                raise self._problem(
+                    key, f"correction {number} must have a date and a text, not be {describe(item)}"
+                )
+            for name in item:
+                if name not in CORRECTION_KEYS:
+                    raise self._problem(
+                        name, f"correction {number}: unknown key '{name}'; the keys are: date, text", item
+                    )
+            for name in CORRECTION_KEYS:
+                if item.get(name) in (None, ""):
+                    raise self._problem(name, f"correction {number} has no {name}", item)
+            text = self.text("text", fields=item)
+            if not text:
+                raise self._problem("text", f"correction {number} has no text", item)
+            corrections.append(CorrectionRecord(date=self.moment("date", fields=item), text=text))
+        return corrections
