@@ -22,6 +22,14 @@ class ArticlesConfig(AppConfig):
         post_save.connect(search.tag_saved, sender=Tag, dispatch_uid="search_tag_saved")
         post_migrate.connect(search.database_flushed, sender=self, dispatch_uid="search_flushed")
 
+        # Any change a reader could see retires every cached page (articles/caching.py).
+        from articles import caching
+        from articles.models import ArticleAuthor, Author, Correction, Section, SlugRedirect
+
+        for model in (Article, ArticleAuthor, Author, Correction, Section, SlugRedirect, Tag, TaggedArticle):
+            for signal in (post_save, post_delete):
+                signal.connect(caching.content_changed, sender=model, dispatch_uid=f"cache_{model.__name__}")
+
 
 class NewsroomAdminConfig(admin_apps.AdminConfig):
     # The admin index is the editor's day: review queue, schedule, recent publications, own drafts.

@@ -14,7 +14,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import cache_control, never_cache
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import search
+from articles import caching, search
 from articles.filtering import ListFilters
 from articles.models import CARD_PREFETCHES, Article, Author, Section, SlugRedirect, Tag
 from articles.preview import article_id_from_token
@@ -207,13 +207,15 @@ class ArticlePreview(DetailView):
 
 @never_cache
 def healthz(request):
+    # The cache is reported but not required: without it the site serves uncached.
+    cache = caching.cache_status()
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except DatabaseError:
         logger.exception("Health check: database unreachable")
-        return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+        return JsonResponse({"status": "error", "database": "unreachable", "cache": cache}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok", "cache": cache})
 
 
 def bad_request(request, exception=None):

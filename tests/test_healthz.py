@@ -21,7 +21,7 @@ print(json.dumps({"status": response.status_code, "body": response.json()}))
 def test_healthz_is_200_with_the_database_reachable(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "cache": "off"}
     assert "no-cache" in response["Cache-Control"]
 
 
@@ -35,4 +35,4 @@ def test_healthz_is_503_without_the_database(database_url):
         [sys.executable, "-c", PROBE], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=60
     )
     answer = json.loads(result.stdout.strip().splitlines()[-1])
-    assert answer == {"status": 503, "body": {"status": "error", "database": "unreachable"}}
+    assert answer == {"status": 503, "body": {"status": "error", "database": "unreachable", "cache": "off"}}

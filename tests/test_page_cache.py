@@ -1,0 +1,203 @@
+"""Anonymous pages come from the shared cache, and never with a stale visibility."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from articles.models import Status
+
+PROJECT = Path(__file__).resolve().parent.parent
+REDIS_URL = os.environ.get("NEWSROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_reachable():
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def shared_cache(settings):
+    if not redis_reachable():
+        reason = f"Redis is not running at {REDIS_URL} (start it: redis-server --daemonize yes)"
+        if os.environ.get("NEWSROOM_REQUIRE_BROWSER") == "1":  # CI: every service must be there
+            pytest.fail(reason)
+        pytest.skip(reason)
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # each test its own keys
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    settings.NEWSROOM_PAGE_CACHE = True
+
+
+def get(client, url):
+    response = client.get(url)
+    return response, response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_second_request_is_served_from_the_cache_without_queries(client, shared_cache, make_article):
+    make_article("Envoy lands in Beijing", tags=["China"])
+    first, _ = get(client, "/articles/")
+    assert first["X-Cache"] == "miss"
+    with CaptureQueriesContext(connection) as queries:
+        second, page = get(client, "/articles/")
+    assert second["X-Cache"] == "hit"
+    assert len(queries) == 0
+    assert "Envoy lands in Beijing" in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unpublishing_retires_every_cached_page_at_once(client, shared_cache, make_article, editor):
+    article = make_article("Envoy lands in Beijing", tags=["China"], section="Asia")
+    urls = [
+        "/", "/articles/", "/tags/china/", "/sections/asia/", article.get_absolute_url(),
+        "/feeds/latest/", "/sitemap-articles.xml", "/api/articles/", "/search/?q=envoy",
+    ]  # fmt: skip
+    for url in urls:
+        assert "Envoy lands in Beijing" in get(client, url)[1] or url.endswith(".xml"), url
+        assert get(client, url)[0]["X-Cache"] == "hit", url
+    article.unpublish(by=editor)
+    for url in urls:
+        response, page = get(client, url)
+        assert "Envoy lands in Beijing" not in page, url
+        assert article.slug not in page, url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_scheduled_article_appears_when_its_time_comes(client, shared_cache, make_article, time_machine):
+    make_article("Already out")
+    time_machine.move_to(timezone.now())
+    make_article("Embargoed communique", published_at=timezone.now() + timedelta(minutes=30))
+    assert "Embargoed communique" not in get(client, "/articles/")[1]
+    assert get(client, "/articles/")[0]["X-Cache"] == "hit"
+    time_machine.shift(timedelta(minutes=31))
+    response, page = get(client, "/articles/")
+    assert "Embargoed communique" in page
+    assert response["X-Cache"] == "miss"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_signed_in_staff_and_previews_are_never_cached(client, shared_cache, make_article, editor):
+    make_article("Envoy lands in Beijing")
+    client.force_login(editor)
+    for _ in range(2):
+        response = client.get("/articles/")
+        assert "X-Cache" not in response
+    client.logout()
+    client.cookies.clear()
+    from articles.preview import preview_token
+
+    draft = make_article("Secret draft", status=Status.DRAFT, published_at=None)
+    for _ in range(2):
+        assert "X-Cache" not in client.get(f"/preview/{preview_token(draft)}/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_site_keeps_serving_when_redis_is_down(client, settings, make_article, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    settings.NEWSROOM_PAGE_CACHE = True
+    make_article("Envoy lands in Beijing")
+    response, page = get(client, "/articles/")
+    assert response.status_code == 200 and "Envoy lands in Beijing" in page
+    assert "X-Cache" not in response
+    health = client.get("/healthz")
+    assert health.status_code == 200
+    assert health.json() == {"status": "ok", "database": "ok", "cache": "unreachable"}
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def manage(env, *args):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def fetch(url):
+    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - loopback only
+        return response.read().decode(), response.headers.get("X-Cache")
+
+
+@pytest.mark.usefixtures("shared_cache")
+def test_two_gunicorn_workers_sharing_redis_agree_after_an_unpublish(tmp_path):
+    """Two real worker processes: after an editor unpublishes, neither serves the story again."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+        "DJANGO_SECRET_KEY": "test-only-" + uuid.uuid4().hex,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'site.sqlite3'}",
+        "REDIS_URL": REDIS_URL,
+        "NEWSROOM_PAGE_CACHE": "1",
+        "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+    }
+    assert manage(env, "migrate", "--noinput").returncode == 0
+    manage(env, "collectstatic", "--noinput")
+    setup = manage(env, "load_sample_content")
+    assert setup.returncode == 0, setup.stderr
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "newsroom.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}"],
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                fetch(base + "/healthz")
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "gunicorn did not start"
+                time.sleep(0.2)
+        headline = "US Secretary of State Blinken Arrives in China"
+        # Warm both workers' view of the cache: every request is a hit or a miss, all show the story.
+        states = [fetch(base + "/articles/") for _ in range(20)]
+        assert all(headline in page for page, _ in states)
+        assert {state for _, state in states} >= {"hit"}
+
+        unpublish = manage(
+            env,
+            "shell",
+            "-c",
+            "from articles.models import Article, Status; "
+            f"a = Article.objects.get(headline__startswith={headline!r}); a.status = Status.DRAFT; a.save()",
+        )
+        assert unpublish.returncode == 0, unpublish.stderr
+        for _ in range(20):  # the kernel spreads these over both workers
+            for url in ("/articles/", "/", "/tags/china/", "/feeds/latest/", "/api/articles/"):
+                page, _ = fetch(base + url)
+                assert headline not in page, url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
