@@ -136,9 +136,8 @@ def free_port():
 
 
 def manage(env, *args):
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120
-    )
+    command = [sys.executable, "manage.py", *args]
+    return subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def fetch(url):
