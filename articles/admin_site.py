@@ -2,11 +2,61 @@
 
 from datetime import timedelta
 
+from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django_otp import devices_for_user, user_has_device
+from django_otp.forms import OTPAuthenticationFormMixin
 
 EDITORS_DAY_ROWS = 10
 RECENT = timedelta(days=2)
+
+
+def needs_second_factor(user):
+    """Anyone with an authenticator signs in with it; editors must have one when
+    NEWSROOM_REQUIRE_2FA is on (their accounts can publish)."""
+    from articles.models import can_publish
+
+    if not user.is_authenticated:
+        return False
+    must = settings.NEWSROOM_REQUIRE_2FA and (user.is_superuser or can_publish(user))
+    return must or user_has_device(user)
+
+
+class NewsroomLoginForm(AdminAuthenticationForm, OTPAuthenticationFormMixin):
+    """Password, then a TOTP code when the account has an authenticator or must have one."""
+
+    otp_device = forms.CharField(required=False, widget=forms.HiddenInput)
+    otp_token = forms.CharField(
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+    otp_challenge = forms.CharField(required=False)
+    otp_error_messages = {
+        **OTPAuthenticationFormMixin.otp_error_messages,
+        "token_required": "Enter the six-digit code from your authenticator app.",
+        "invalid_token": "That code is wrong or has expired. Enter the code your app shows now.",
+    }
+
+    def clean(self):
+        self.cleaned_data = super().clean()
+        user = self.get_user()
+        if user is not None and needs_second_factor(user):
+            if not any(devices_for_user(user, confirmed=True)):
+                raise ValidationError(
+                    "Editors must sign in with an authentication code, and this account has no "
+                    "authenticator yet. Ask an administrator to set one up (Admin → TOTP devices).",
+                    code="no_device",
+                )
+            self.clean_otp(user)
+        return self.cleaned_data
+
+    def _chosen_device(self, user):
+        # One field, no device picker: the code is checked against the account's authenticator.
+        return super()._chosen_device(user) or next(devices_for_user(user, confirmed=True), None)
 
 
 class NewsroomAdminSite(admin.AdminSite):
@@ -14,6 +64,14 @@ class NewsroomAdminSite(admin.AdminSite):
     site_title = "Newsroom admin"
     index_title = "The desk today"
     index_template = "admin/newsroom_index.html"
+    login_form = NewsroomLoginForm
+    login_template = "admin/newsroom_login.html"
+
+    def has_permission(self, request):
+        # A session that skipped the code (or predates the rule) is sent back to sign in.
+        if not super().has_permission(request):
+            return False
+        return request.user.is_verified() or not needs_second_factor(request.user)
 
     def index(self, request, extra_context=None):
         context = {"editors_day": editors_day(request.user), **(extra_context or {})}
