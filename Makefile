@@ -42,3 +42,40 @@ lint: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles build
+
+# Browser checks of the public site: npm's lighthouse and axe-core (package.json), Debian's Chromium.
+# Nothing here downloads a browser: PUPPETEER_SKIP_DOWNLOAD, and CHROME_PATH points at /usr/bin/chromium.
+.PHONY: lighthouse screenshots
+CHROME_PATH ?= /usr/bin/chromium
+
+node_modules/.installed: package.json package-lock.json
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund
+	touch $@
+
+# Lighthouse on the front page, a tag-filtered list and an article, mobile and desktop; fails under
+# 100 for accessibility, best practices and SEO, or under 95 for performance.
+lighthouse: $(VENV)/.installed node_modules/.installed
+	CHROME_PATH=$(CHROME_PATH) $(BIN)/python tools/lighthouse.py
+
+# 375 px and 1280 px wide pictures of the same three pages, in build/screenshots/.
+screenshots: $(VENV)/.installed-dev
+	NEWSROOM_CHROMIUM=$(CHROME_PATH) $(BIN)/python tools/screenshots.py
+
+# Production-style serving: gunicorn (WEB_CONCURRENCY workers, default 2) with WhiteNoise serving
+# the compressed, hashed static files. Settings come from the environment (README, "Running in
+# production"); DJANGO_SECRET_KEY defaults to the per-checkout key.
+.PHONY: serve loadtest
+WEB_CONCURRENCY ?= 2
+serve: $(VENV)/.installed .secret_key
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python manage.py migrate --noinput
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python -m gunicorn newsroom.wsgi \
+		--workers $(WEB_CONCURRENCY) --worker-class gthread --threads 4 --bind $(HOST):$(PORT)
+
+# Readers on every kind of page while an editor publishes and unpublishes, on PostgreSQL + Redis
+# with 2 gunicorn workers, then the fault tests. LOADTEST_ARTICLES and LOADTEST_SECONDS size it.
+LOADTEST_ARTICLES ?= 10000
+LOADTEST_SECONDS ?= 60
+loadtest: $(VENV)/.installed-dev
+	$(BIN)/python loadtest/run.py --articles $(LOADTEST_ARTICLES) --seconds $(LOADTEST_SECONDS)
+	$(BIN)/python -m pytest loadtest -p no:cacheprovider -q

@@ -1,0 +1,79 @@
+"""Fill a database with N public articles of realistic shape, fast (bulk writes), for load tests.
+
+Run inside Django: ``python manage.py shell -c "from loadtest.seed import seed; seed(10000)"``.
+The text is recombined from the sample coverage, so search, feeds and pages have real work to do.
+"""
+
+import random
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from articles import search
+from articles.models import Article, ArticleAuthor, Author, Section, Status, Tag, TaggedArticle
+from articles.rendering import count_words, render_markdown
+
+SECTIONS = ["Diplomacy", "Asia", "Europe", "Americas", "Middle East", "Security"]
+AUTHORS = ["Ana Ruiz", "Li Wei", "Sam Okafor", "Marta Nowak", "Hiro Tanaka", "Foreign Desk"]
+TAGS = [
+    "China", "United States", "Antony Blinken", "Trade", "Human rights", "Taiwan", "Russia", "Ukraine",
+    "Climate change", "Cybersecurity", "Sanctions", "Public health", "Nuclear nonproliferation", "Iran",
+]  # fmt: skip
+WORDS = [
+    "talks", "envoy", "summit", "ministers", "tariffs", "sanctions", "ceasefire", "delegation", "treaty",
+    "accord", "visit", "border", "negotiators", "embassy", "council", "dialogue", "alliance", "tensions",
+]  # fmt: skip
+
+
+def _paragraphs():
+    from django.conf import settings
+
+    folder = settings.BASE_DIR / "content" / "diplomacy"
+    text = "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.txt")))
+    return [block.strip() for block in text.split("\n\n") if len(block.strip()) > 120]
+
+
+def seed(count, *, seed_value=7, batch=1000):
+    """Create ``count`` public articles (plus sections, authors, tags) and index them for search."""
+    rng = random.Random(seed_value)
+    paragraphs = _paragraphs()
+    sections = [Section.objects.get_or_create(name=n, defaults={"slug": slugify(n), "position": i})[0]
+                for i, n in enumerate(SECTIONS)]  # fmt: skip
+    authors = [Author.objects.get_or_create(name=n, defaults={"slug": slugify(n)})[0] for n in AUTHORS]
+    tags = [Tag.objects.get_or_create(name=n, defaults={"slug": slugify(n)})[0] for n in TAGS]
+    now = timezone.now()
+    start = Article.objects.count()
+    for offset in range(0, count, batch):
+        with transaction.atomic():
+            rows = []
+            for n in range(offset, min(offset + batch, count)):
+                words = rng.sample(WORDS, 4)
+                headline = f"{words[0].title()} and {words[1]}: {words[2]} over {words[3]} ({start + n})"
+                body = "\n\n".join(rng.sample(paragraphs, 5))
+                rows.append(
+                    Article(
+                        headline=headline,
+                        slug=f"{slugify(headline)}",
+                        dek=rng.choice(paragraphs)[:280],
+                        body=body,
+                        body_html=render_markdown(body),
+                        word_count=count_words(body),
+                        section=rng.choice(sections),
+                        dateline="BEIJING",
+                        status=Status.PUBLISHED,
+                        published_at=now - timedelta(minutes=10 * (start + n) + 5),
+                    )
+                )
+            created = Article.objects.bulk_create(rows)
+            ArticleAuthor.objects.bulk_create(
+                ArticleAuthor(article=a, author=author, position=i)
+                for a in created
+                for i, author in enumerate(rng.sample(authors, 2))
+            )
+            TaggedArticle.objects.bulk_create(
+                TaggedArticle(content_object=a, tag=tag) for a in created for tag in rng.sample(tags, 3)
+            )
+    search.rebuild_index()
+    return Article.objects.count() - start
