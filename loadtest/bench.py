@@ -1,0 +1,124 @@
+"""Page speed against a static file served by the same stack, with the page cache off and on.
+
+    python loadtest/bench.py [--articles 10000] [--small 1000] [--seconds 5] [--clients 4]
+
+Seeds PostgreSQL, starts 2 gunicorn workers (Redis for the cache), and for each URL runs `clients`
+keep-alive connections for `seconds`, counting requests. Every page's rate is printed as a ratio to
+the static file's rate measured in the same run, so the figure holds when the machine's speed
+drifts. The list pages are measured again with `small` articles: a page's cost must not grow with
+the archive. Reported, not asserted. Loopback only; every loop is bounded.
+"""
+
+import argparse
+import http.client
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from run import PROJECT, Site, prepare  # noqa: E402
+
+
+def measure(site, path, seconds, clients):
+    counts, errors = [0] * clients, [0] * clients
+
+    def client(index):
+        connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
+            response = connection.getresponse()
+            response.read()
+            counts[index] += 1
+            errors[index] += response.status >= 400
+        connection.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=seconds + 30)
+    if sum(errors):
+        raise SystemExit(f"{path}: {sum(errors)} error responses")
+    return sum(counts) / seconds
+
+
+def pages(static_path):
+    return [
+        ("static file (baseline)", static_path),
+        ("home", "/"),
+        ("article", "/articles/{slug}/"),
+        ("list", "/articles/"),
+        ("tag-filtered list", "/articles/?tag=china&tag=trade"),
+        ("search", "/search/?q=envoy"),
+        ("feed", "/feeds/latest/"),
+    ]
+
+
+def static_path(site):
+    import re
+
+    _, html = site.get("/")
+    return re.search(r'href="(/static/css/site\.[0-9a-f]+\.css)"', html)[1]
+
+
+def run_mode(env, cached, seconds, clients, slug):
+    env = {**env, "NEWSROOM_PAGE_CACHE": "1" if cached else "0"}
+    rates = {}
+    with Site(env, workers=int(os.environ.get("WEB_CONCURRENCY", 2))) as site:
+        for name, path in pages(static_path(site)):
+            path = path.format(slug=slug)
+            measure(site, path, 0.5, 1)  # warm
+            rates[name] = measure(site, path, seconds, clients)
+    return rates
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--seconds", type=float, default=5)
+    parser.add_argument("--clients", type=int, default=4)
+    options = parser.parse_args()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
+        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-" + os.urandom(16).hex()),
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/newsroom_bench"),
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
+        "DJANGO_STATIC_ROOT": str(PROJECT / "build" / "bench-static"),
+    }
+    results = {}
+    for size in (options.articles, options.small):
+        print(f"Seeding {size} articles …", flush=True)
+        prepare(env, size)
+        slug = "sample"
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"].replace("postgres://", "postgresql://")) as conn:
+            newest = "SELECT slug FROM articles_article WHERE status = 'published' ORDER BY published_at DESC"
+            slug = conn.execute(newest + " LIMIT 1").fetchone()[0]
+        modes = [("cached", True), ("uncached", False)] if size == options.articles else [("uncached", False)]
+        for mode, cached in modes:
+            results[(size, mode)] = run_mode(env, cached, options.seconds, options.clients, slug)
+
+    big, small = options.articles, options.small
+    print(f"\n{options.clients} keep-alive clients, {options.seconds:.0f} s per URL, 2 gunicorn workers")
+    print(f"{'page':<24}{'cached req/s':>14}{'ratio':>8}{'uncached req/s':>16}{'ratio':>8}"
+          f"{f'uncached @{small}':>18}{'change':>9}")  # fmt: skip
+    cached, uncached = results[(big, "cached")], results[(big, "uncached")]
+    smaller = results[(small, "uncached")]
+    for name in cached:
+        base_c, base_u = cached["static file (baseline)"], uncached["static file (baseline)"]
+        change = (uncached[name] - smaller[name]) / smaller[name] * 100
+        print(
+            f"{name:<24}{cached[name]:>14.1f}{cached[name] / base_c:>8.2f}{uncached[name]:>16.1f}"
+            f"{uncached[name] / base_u:>8.2f}{smaller[name]:>18.1f}{change:>8.0f}%"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
