@@ -79,3 +79,10 @@ LOADTEST_SECONDS ?= 60
 loadtest: $(VENV)/.installed-dev
 	$(BIN)/python loadtest/run.py --articles $(LOADTEST_ARTICLES) --seconds $(LOADTEST_SECONDS)
 	$(BIN)/python -m pytest loadtest -p no:cacheprovider -q
+
+# Requests/s of each page as a ratio to a static file through the same stack, cache on and off,
+# with BENCH_ARTICLES articles (and the lists again with 1,000). Reported, not asserted.
+.PHONY: bench
+BENCH_ARTICLES ?= 10000
+bench: $(VENV)/.installed-dev
+	$(BIN)/python loadtest/bench.py --articles $(BENCH_ARTICLES)
