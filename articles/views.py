@@ -2,6 +2,7 @@
 
 import logging
 from itertools import groupby
+from urllib.parse import urlencode
 
 from django.core import signing
 from django.db import DatabaseError, connection
@@ -93,8 +94,19 @@ class FilteredArticleList(ListView):
             chips=self.filters.chips(),
             tag_facets=[{"tag": tag, "add_url": self.filters.url_adding(tag)} for tag in facets],
             total=context["paginator"].count,
+            canonical_url=self.canonical_url(context["page_obj"]),
         )
         return context
+
+    def canonical_url(self, page):
+        """This list's address with its filters in one order: ?tag=a&tag=b and ?tag=b&tag=a are one
+        page to a search engine, so filtered lists can be indexed without duplicates."""
+        params = [("section", self.filters.section.slug)] if self.filters.section else []
+        params += [("tag", slug) for slug in sorted(tag.slug for tag in self.filters.tags)]
+        if page.number > 1:
+            params.append(("page", page.number))
+        query = f"?{urlencode(params)}" if params else ""
+        return self.request.build_absolute_uri(f"{self.request.path}{query}")
 
 
 class ArticleList(FilteredArticleList):

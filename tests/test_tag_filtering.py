@@ -64,10 +64,19 @@ def test_chips_remove_one_tag_at_a_time_and_clear_all(client, coverage):
     assert "Clear all filters" in page
 
 
-def test_title_says_what_is_filtered(client, coverage):
+def test_title_and_heading_say_what_is_filtered(client, coverage):
     page = client.get("/articles/?tag=china&tag=trade").content.decode()
-    assert "<title>China · Trade — Newsroom</title>" in page
-    assert "2 stories" in page
+    assert "<title>China · Trade — 2 stories — Newsroom</title>" in page
+    assert "<h1>China · Trade</h1>" in page
+    assert '<p class="list-header__count">2 stories</p>' in page
+
+
+def test_filtered_list_is_indexable_under_one_address_whatever_the_tag_order(client, coverage):
+    # Lighthouse's SEO audit and search engines: the combination is a real page, not a noindex one;
+    # the canonical link puts the tags in one order so permutations are not duplicates.
+    page = client.get("/articles/?tag=trade&tag=china&page=1").content.decode()
+    assert 'name="robots"' not in page
+    assert '<link rel="canonical" href="http://testserver/articles/?tag=china&amp;tag=trade">' in page
 
 
 def test_tag_filter_never_counts_hidden_articles(client, coverage, make_article):
