@@ -86,3 +86,8 @@ loadtest: $(VENV)/.installed-dev
 BENCH_ARTICLES ?= 10000
 bench: $(VENV)/.installed-dev
 	$(BIN)/python loadtest/bench.py --articles $(BENCH_ARTICLES)
+
+# Known vulnerabilities in the installed dependencies (pip-audit); fails when it finds one.
+.PHONY: audit
+audit: $(VENV)/.installed-dev
+	$(BIN)/python -m pip_audit --skip-editable --progress-spinner off
