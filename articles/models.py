@@ -237,6 +237,9 @@ class Article(models.Model):
             models.Index(fields=["status", "-published_at"], name="article_public_by_date"),
             models.Index(fields=["section", "status", "-published_at"], name="article_public_by_section"),
             models.Index(fields=["status", "featured", "-published_at"], name="article_public_featured"),
+            # Imports find earlier articles by source; the unique constraint's index is partial
+            # (source_id != ''), which SQLite will not use for "source_id IN (…)".
+            models.Index(fields=["source_name", "source_id"], name="article_by_import_source"),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -18,7 +18,7 @@ The index holds text only, never visibility: every search is restricted to the c
 a subquery of its primary keys, so a status change needs no re-indexing and the one rule stays in
 ``Article.objects.published()``. The index is kept current by the signal handlers below (connected
 in ``ArticlesConfig.ready``); writes that bypass signals (``QuerySet.update``, ``bulk_create``) must
-be followed by ``rebuild_index()``.
+be followed by ``index_articles()`` for the articles written, or ``rebuild_index()``.
 """
 
 import re
@@ -39,7 +39,8 @@ SNIPPET_WORDS = 32
 # carries the other two in place of < and > (ts_headline drops anything that looks like an HTML
 # tag). Article text is stripped of all four when indexed, so they can only come from us.
 MATCH_START, MATCH_END, LESS_THAN, GREATER_THAN = "\ue000", "\ue001", "\ue002", "\ue003"
-_NO_MARKERS = str.maketrans("", "", MATCH_START + MATCH_END + LESS_THAN + GREATER_THAN)
+_MARKERS = (MATCH_START, MATCH_END, LESS_THAN, GREATER_THAN)
+_NO_MARKERS = str.maketrans("", "", "".join(_MARKERS))
 
 # Both tokenizers split words at anything that is not a letter or a digit.
 _WORD = re.compile(r"[^\W_]+")
@@ -292,7 +293,11 @@ def plain_text(html):
 
 
 def _index_text(value):
-    return unicodedata.normalize("NFC", (value or "").translate(_NO_MARKERS))
+    value = value or ""
+    # str.translate walks a dict per character (slow on a long body); the markers are rare.
+    if any(marker in value for marker in _MARKERS):
+        value = value.translate(_NO_MARKERS)
+    return unicodedata.normalize("NFC", value)
 
 
 INDEXED_FIELDS = frozenset({"headline", "dek", "body", "body_html"})
@@ -306,6 +311,26 @@ def index_article(article, using=DEFAULT_DB_ALIAS):
         dek=_index_text(article.dek),
         body=_index_text(plain_text(article.body_html)),
     )
+
+
+def index_articles(articles, body_texts=None, using=DEFAULT_DB_ALIAS):
+    """Write the index rows of ``articles`` (saved, with headline, dek and body_html) in one batch
+    statement; return how many. For writes that bypass the save signals (``bulk_create``,
+    ``bulk_update``): their tag names are read from the database, so write the taggings first.
+
+    ``body_texts``, if given, is ``plain_text(article.body_html)`` of each article, worked out
+    already (an import does it in its worker processes).
+    """
+    articles = list(articles)
+    if body_texts is None:
+        body_texts = [plain_text(article.body_html) for article in articles]
+    rows = [
+        (article.pk, _index_text(article.headline), _index_text(article.dek), _index_text(body_text))
+        for article, body_text in zip(articles, body_texts, strict=True)
+    ]
+    if rows:
+        _backend_for(connections[using]).write_many(rows)
+    return len(rows)
 
 
 def rebuild_index(using=DEFAULT_DB_ALIAS):
@@ -384,6 +409,14 @@ class _Backend:
     def delete(self, article_id):
         self._execute(f"DELETE FROM {self.table} WHERE {self.key} = %s", [article_id])
 
+    def write_many(self, rows):
+        """Write each (article id, headline, dek, body) of ``rows``, as ``write`` does, in one call."""
+        with self.connection.cursor() as cursor:
+            cursor.executemany(self.write_sql(), [self.write_params(*row) for row in rows])
+
+    def write(self, article_id, *, headline, dek, body):
+        self._execute(self.write_sql(), self.write_params(article_id, headline, dek, body))
+
     def refresh_tags(self, *, article_id=None, tag_id=None):
         if tag_id is not None:
             which = f"SELECT content_object_id FROM {_TAGGED} WHERE tag_id = %s"
@@ -395,6 +428,13 @@ class _Backend:
 
     def prune(self):
         self._execute(f"DELETE FROM {self.table} WHERE {self.key} NOT IN (SELECT id FROM {_ARTICLE})")
+
+    def write_sql(self):
+        """The statement writing one row: (article id, headline, dek, tags, body) in, tags found."""
+        raise NotImplementedError
+
+    def write_params(self, article_id, headline, dek, body):
+        raise NotImplementedError
 
     def count(self, query, pks_sql, pks_params):
         raise NotImplementedError
@@ -412,12 +452,14 @@ class _SQLite(_Backend):
     # repeats the word a dozen times, as it does on PostgreSQL with its A/B/C weights.
     weights = "20.0, 5.0, 5.0, 1.0"
 
-    def write(self, article_id, *, headline, dek, body):
-        self._execute(
+    def write_sql(self):
+        return (
             f"INSERT OR REPLACE INTO {self.table} (rowid, headline, dek, tags, body) "
-            f"VALUES (%s, %s, %s, {self._tags_of('%s')}, %s)",
-            [article_id, headline, dek, article_id, body],
+            f"VALUES (%s, %s, %s, {self._tags_of('%s')}, %s)"
         )
+
+    def write_params(self, article_id, headline, dek, body):
+        return [article_id, headline, dek, article_id, body]
 
     def count(self, query, pks_sql, pks_params):
         sql = f"SELECT count(*) FROM {self.table} WHERE {self.table} MATCH %s AND rowid IN ({pks_sql})"
@@ -443,17 +485,19 @@ class _PostgreSQL(_Backend):
     tag_names = "string_agg(articles_tag.name, ', ' ORDER BY articles_tag.name)"
     headline_options = f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords={SNIPPET_WORDS}, MinWords=20"
 
-    def write(self, article_id, *, headline, dek, body):
-        def stored(text):  # ts_headline would drop anything shaped like an HTML tag
-            return text.replace("<", LESS_THAN).replace(">", GREATER_THAN)
-
-        self._execute(
+    def write_sql(self):
+        return (
             f"INSERT INTO {self.table} (article_id, headline, dek, tags, body) "
             f"VALUES (%s, %s, %s, {self._tags_of('%s')}, %s) "
             "ON CONFLICT (article_id) DO UPDATE SET headline = EXCLUDED.headline, dek = EXCLUDED.dek, "
-            "tags = EXCLUDED.tags, body = EXCLUDED.body",
-            [article_id, stored(headline), stored(dek), article_id, stored(body)],
+            "tags = EXCLUDED.tags, body = EXCLUDED.body"
         )
+
+    def write_params(self, article_id, headline, dek, body):
+        def stored(text):  # ts_headline would drop anything shaped like an HTML tag
+            return text.replace("<", LESS_THAN).replace(">", GREATER_THAN)
+
+        return [article_id, stored(headline), stored(dek), article_id, stored(body)]
 
     def count(self, query, pks_sql, pks_params):
         sql = (

@@ -200,3 +200,16 @@ def test_two_gunicorn_workers_sharing_redis_agree_after_an_unpublish(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_retires_cached_pages(client, shared_cache, make_article, tmp_path):
+    from articles.importing import import_paths
+
+    make_article("Already out")
+    assert "Wire story arrives" not in get(client, "/articles/")[1]
+    assert get(client, "/articles/")[0]["X-Cache"] == "hit"
+    (tmp_path / "wire.txt").write_text("Wire story arrives\n\nThe envoy landed at dawn.\n", encoding="utf-8")
+    report = import_paths([tmp_path], status="published")
+    assert report.created == 1
+    assert "Wire story arrives" in get(client, "/articles/")[1]
