@@ -135,3 +135,18 @@ def editor(make_user):
 
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def write(tmp_path, request):
+    """Write ``content`` (text as UTF-8, or bytes as given) to ``name`` under tmp_path and return
+    its path; the default content is the test module's SAMPLE_FILE."""
+
+    def write(name, content=None):
+        content = getattr(request.module, "SAMPLE_FILE", "") if content is None else content
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content.encode() if isinstance(content, str) else content)
+        return path
+
+    return write

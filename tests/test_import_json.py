@@ -51,14 +51,7 @@ ARTICLES = """\
 """
 
 
-@pytest.fixture
-def write(tmp_path):
-    def write(name, content=ARTICLES):
-        path = tmp_path / name
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-        return path
-
-    return write
+SAMPLE_FILE = ARTICLES  # what the `write` fixture (conftest.py) writes by default
 
 
 NOT_A_MOMENT = "is not an ISO 8601 date and time with a UTC offset; write it like 2023-06-18T09:30:00+08:00"

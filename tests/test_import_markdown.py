@@ -50,15 +50,7 @@ Trade, Taiwan and fentanyl.
 """
 
 
-@pytest.fixture
-def write(tmp_path):
-    def write(name, content=FULL):
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-        return path
-
-    return write
+SAMPLE_FILE = FULL  # what the `write` fixture (conftest.py) writes by default
 
 
 NOT_A_MOMENT = "is not an ISO 8601 date and time with a UTC offset; write it like 2023-06-18T09:30:00+08:00"

@@ -20,17 +20,7 @@ SEED_001 = SEEDS / "001_b8534e62939162e0.txt"
 STORY = "Talks Resume in Geneva\n\nDiplomats met on Monday. They talked for hours.\n\nA second paragraph.\n"
 
 
-@pytest.fixture
-def write(tmp_path):
-    """Write ``content`` (text as UTF-8, or bytes as given) to ``name`` under tmp_path."""
-
-    def write(name, content=STORY):
-        path = tmp_path / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(content.encode() if isinstance(content, str) else content)
-        return path
-
-    return write
+SAMPLE_FILE = STORY  # what the `write` fixture (conftest.py) writes by default
 
 
 def parse(path):
