@@ -16,7 +16,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 DEBUG = os.environ.get("DJANGO_DEBUG", "") == "1"
 
 _DEV_SECRET_KEY = "django-insecure-newsroom-development-key"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", _DEV_SECRET_KEY)
+_LOCAL_KEY_FILE = BASE_DIR / ".secret_key"  # made once by `make run`, never committed
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or (
+    _LOCAL_KEY_FILE.read_text().strip() if _LOCAL_KEY_FILE.is_file() else _DEV_SECRET_KEY
+)
 if not DEBUG and SECRET_KEY == _DEV_SECRET_KEY:
     raise ImproperlyConfigured(
         "DJANGO_SECRET_KEY is not set. Set it (make run generates one in .secret_key) "

@@ -30,8 +30,28 @@ def test_debug_is_off_unless_the_environment_turns_it_on():
     assert run_settings({"DJANGO_DEBUG": "1"}).stdout.strip() == "True"
 
 
-def test_refuses_to_start_without_a_secret_key_when_debug_is_off():
-    result = run_settings({})
+def settings_checkout(tmp_path, key_file=None):
+    """A copy of the settings package alone, so a local .secret_key in the project cannot interfere."""
+    import shutil
+
+    project = tmp_path / "checkout"
+    shutil.copytree(PROJECT / "newsroom", project / "newsroom")
+    if key_file is not None:
+        (project / ".secret_key").write_text(key_file)
+    return project
+
+
+def print_secret_key(project):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
+    env.update(DJANGO_SETTINGS_MODULE="newsroom.settings", PYTHONPATH=str(project))
+    return subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SECRET_KEY)"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_refuses_to_start_without_a_secret_key_when_debug_is_off(tmp_path):
+    result = print_secret_key(settings_checkout(tmp_path))
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY is not set" in result.stderr
 
@@ -72,3 +92,8 @@ def test_default_database_is_sqlite_in_wal_mode_with_immediate_transactions(tmp_
 def test_times_are_stored_in_utc():
     assert settings.USE_TZ is True and settings.TIME_ZONE == "UTC"
     assert connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_the_key_make_run_made_is_used_when_the_environment_has_none(tmp_path):
+    result = print_secret_key(settings_checkout(tmp_path, key_file="k" * 50 + "\n"))
+    assert result.stdout.strip() == "k" * 50, result.stderr
