@@ -56,8 +56,8 @@ from articles.models import (
     Status,
     Tag,
     TaggedArticle,
+    derive_from_body,
 )
-from articles.rendering import count_words, render_markdown
 
 # A file and no option naming a section: the article still needs one (Article.section is required).
 DEFAULT_SECTION = "News"
@@ -946,15 +946,14 @@ def _rendered(body):
     """Return what saving an article works out from its body: (its HTML and word count, as
     Article.save() does, and the plain text the search index holds). Runs in a worker process for
     a large import."""
-    html = render_markdown(body)
-    return html, count_words(body), search.plain_text(html)
+    html, word_count = derive_from_body(body)
+    return html, word_count, search.plain_text(html)
 
 
 def _derive(article, rendered):
-    """Set what Article.save() would before writing (the batch writes do not call save()), with
-    the body's ``_rendered`` values."""
-    article.body_html, article.word_count, _ = rendered
-    article.edit_version += 1
+    """Prepare ``article`` as save() would (the batch writes do not call it), with the body's
+    ``_rendered`` values."""
+    article.prepare_for_write(rendered[:2])
 
 
 def _leave_redirects(renamed):

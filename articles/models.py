@@ -25,6 +25,12 @@ HEADLINE_MAX_LENGTH = 300
 UPDATE_GRACE = timedelta(minutes=5)
 
 
+def derive_from_body(body):
+    """What an article works out from its Markdown body: (sanitised HTML, word count). A plain
+    function so large imports can run it in worker processes."""
+    return render_markdown(body), count_words(body)
+
+
 class Section(models.Model):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
@@ -253,9 +259,7 @@ class Article(models.Model):
         return self.headline
 
     def save(self, *args, **kwargs):
-        self.body_html = render_markdown(self.body)
-        self.word_count = count_words(self.body)
-        self.edit_version += 1
+        self.prepare_for_write()
         super().save(*args, **kwargs)
         stored_slug = getattr(self, "_stored_slug", None)
         if stored_slug and stored_slug != self.slug:
@@ -273,6 +277,15 @@ class Article(models.Model):
         # Remember the stored slug so a rename can leave a redirect behind.
         instance._stored_slug = instance.__dict__.get("slug")
         return instance
+
+    def prepare_for_write(self, derived=None):
+        """Work out, once per write, what is stored beside the body, and bump edit_version.
+
+        ``derived`` is ``derive_from_body(self.body)`` when it was computed already (bulk imports
+        compute it in worker processes and write without save()).
+        """
+        self.body_html, self.word_count = derived or derive_from_body(self.body)
+        self.edit_version += 1
 
     @property
     def state(self):

@@ -12,8 +12,16 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles import search
-from articles.models import Article, ArticleAuthor, Author, Section, Status, Tag, TaggedArticle
-from articles.rendering import count_words, render_markdown
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Author,
+    Section,
+    Status,
+    Tag,
+    TaggedArticle,
+    derive_from_body,
+)
 
 SECTIONS = ["Diplomacy", "Asia", "Europe", "Americas", "Middle East", "Security"]
 AUTHORS = ["Ana Ruiz", "Li Wei", "Sam Okafor", "Marta Nowak", "Hiro Tanaka", "Foreign Desk"]
@@ -52,14 +60,15 @@ def seed(count, *, seed_value=7, batch=1000):
                 words = rng.sample(WORDS, 4)
                 headline = f"{words[0].title()} and {words[1]}: {words[2]} over {words[3]} ({start + n})"
                 body = "\n\n".join(rng.sample(paragraphs, 5))
+                body_html, word_count = derive_from_body(body)
                 rows.append(
                     Article(
                         headline=headline,
                         slug=f"{slugify(headline)}",
                         dek=rng.choice(paragraphs)[:280],
                         body=body,
-                        body_html=render_markdown(body),
-                        word_count=count_words(body),
+                        body_html=body_html,
+                        word_count=word_count,
                         section=rng.choice(sections),
                         dateline="BEIJING",
                         status=Status.PUBLISHED,
