@@ -8,21 +8,23 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import models
-from django.db.models import Count, F, Prefetch, Window
-from django.db.models.functions import RowNumber
-from django.urls import reverse
+from django.db import connections, models
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
+from articles.addresses import slug_address
 from articles.rendering import count_words, render_markdown
 
 READING_WORDS_PER_MINUTE = 230
 HEADLINE_MAX_LENGTH = 300
 UPDATE_GRACE = timedelta(minutes=5)
+# Related coverage is chosen among this many of the newest stories sharing a tag.
+RELATED_CANDIDATES = 200
 
 
 def derive_from_body(body):
@@ -44,7 +46,7 @@ class Section(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:section", kwargs={"slug": self.slug})
+        return slug_address("articles:section", self.slug)
 
 
 class Author(models.Model):
@@ -66,7 +68,7 @@ class Author(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        return reverse("articles:author", kwargs={"slug": self.slug})
+        return slug_address("articles:author", self.slug)
 
 
 class Tag(TagBase):
@@ -93,7 +95,7 @@ class Tag(TagBase):
         return f"{slug}-{i}" if i is not None else slug
 
     def get_absolute_url(self):
-        return reverse("articles:tag", kwargs={"slug": self.slug})
+        return slug_address("articles:tag", self.slug)
 
 
 class TaggedArticle(TaggedItemBase):
@@ -145,9 +147,13 @@ class ArticleQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-published_at", "-pk")
 
+    def for_card(self):
+        """A card's own columns and its section; not the body, which a card never shows."""
+        return self.select_related("section").defer("body", "body_html")
+
     def for_list(self):
         """Everything a card shows, fetched in a fixed number of queries."""
-        return self.select_related("section").defer("body", "body_html").prefetch_related(*CARD_PREFETCHES)
+        return self.for_card().prefetch_related(*CARD_PREFETCHES)
 
     def in_section(self, section):
         return self.filter(section=section)
@@ -163,37 +169,59 @@ class ArticleQuerySet(models.QuerySet):
         return self.filter(bylines__author=author)
 
     def top_per_section(self, per_section):
-        """The newest ``per_section`` articles of every section, in one query."""
-        rank = Window(
-            RowNumber(),
-            partition_by=[F("section")],
-            order_by=[F("published_at").desc(), F("pk").desc()],
-        )
-        return self.annotate(section_rank=rank).filter(section_rank__lte=per_section)
+        """The newest ``per_section`` articles of every section, in one query.
+
+        One short index scan per section (a lateral join on PostgreSQL, a correlated ``IN`` on
+        SQLite), so the front page costs the same whatever the size of the archive.
+        """
+        newest = self.filter(section_id=RawSQL('"front_section"."id"', ())).newest_first()
+        inner_sql, params = newest.values("pk")[:per_section].query.get_compiler(self.db).as_sql()
+        if connections[self.db].vendor == "postgresql":
+            ids = (
+                "SELECT top.* FROM articles_section AS front_section "
+                f"CROSS JOIN LATERAL ({inner_sql}) AS top"
+            )
+        else:
+            ids = (
+                "SELECT front_article.id FROM articles_section AS front_section "
+                f"JOIN articles_article AS front_article ON front_article.id IN ({inner_sql})"
+            )
+        return self.filter(pk__in=RawSQL(ids, params))
 
     def lead_story(self):
         """The front page's top story: the newest featured article, else the newest."""
-        return self.select_related("section").order_by("-featured", "-published_at", "-pk").first()
+        return self.for_card().order_by("-featured", "-published_at", "-pk").first()
 
     def related_to(self, article, limit=5):
         """Up to ``limit`` articles sharing the most tags with ``article``, newest first on ties.
 
-        Uses ``article``'s prefetched tags, so it costs one query.
+        Candidates are the newest ``RELATED_CANDIDATES`` public stories sharing any tag, so the
+        cost stays flat as the archive grows (related coverage is recent coverage). Uses
+        ``article``'s prefetched tags, so it costs one query.
         """
-        tag_ids = [tag.pk for tag in article.tags.all()]
+        tag_ids = [item.tag_id for item in article.tagged_items.all()]
         if not tag_ids:
             return self.none()
+        sharing = TaggedArticle.objects.filter(content_object=OuterRef("pk"), tag__in=tag_ids)
+        candidates = (
+            self.exclude(pk=article.pk).filter(Exists(sharing)).newest_first().values("pk")[:RELATED_CANDIDATES]
+        )
+        shared_count = sharing.order_by().values("content_object").annotate(n=Count("pk")).values("n")
         return (
-            self.exclude(pk=article.pk)
-            .filter(tagged_items__tag__in=tag_ids)
-            .annotate(shared_tags=Count("tagged_items"))
+            self.filter(pk__in=candidates)
+            .annotate(shared_tags=Subquery(shared_count))
             .order_by("-shared_tags", "-published_at", "-pk")[:limit]
         )
 
-    def tag_counts(self, exclude=()):
-        """The tags on these articles with how many of them carry each, most used first."""
+    def tag_counts(self, exclude=(), newest=None):
+        """The tags on these articles with how many of them carry each, most used first.
+
+        ``newest`` counts only the newest that many articles: list pages use it so their topic
+        facets cost the same however many stories match.
+        """
+        articles = self.values("pk") if newest is None else self.newest_first().values("pk")[:newest]
         return (
-            Tag.objects.filter(tagged_articles__content_object__in=self.values("pk"))
+            Tag.objects.filter(tagged_articles__content_object__in=articles)
             .exclude(pk__in=[tag.pk for tag in exclude])
             .annotate(article_count=Count("tagged_articles"))
             .order_by("-article_count", "name")
@@ -240,9 +268,11 @@ class Article(models.Model):
         ordering = ["-published_at", "-pk"]
         permissions = [("publish_article", "Can publish, schedule and unpublish articles")]
         indexes = [
-            models.Index(fields=["status", "-published_at"], name="article_public_by_date"),
-            models.Index(fields=["section", "status", "-published_at"], name="article_public_by_section"),
-            models.Index(fields=["status", "featured", "-published_at"], name="article_public_featured"),
+            # Public lists read these newest first; the trailing id makes the index give the
+            # pages' exact order, so a page is a short index scan however large the archive.
+            models.Index(fields=["status", "-published_at", "-id"], name="article_public_newest"),
+            models.Index(fields=["section", "status", "-published_at", "-id"], name="article_section_newest"),
+            models.Index(fields=["status", "-featured", "-published_at", "-id"], name="article_lead_story"),
             # Imports find earlier articles by source; the unique constraint's index is partial
             # (source_id != ''), which SQLite will not use for "source_id IN (…)".
             models.Index(fields=["source_name", "source_id"], name="article_by_import_source"),
@@ -269,7 +299,7 @@ class Article(models.Model):
         self._stored_slug = self.slug
 
     def get_absolute_url(self):
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return slug_address("articles:detail", self.slug)
 
     @classmethod
     def from_db(cls, db, field_names, values):
@@ -364,8 +394,8 @@ class Article(models.Model):
 
     @property
     def topics(self):
-        """Tags by name; uses the prefetched tags when there are any."""
-        return sorted(self.tags.all(), key=lambda tag: tag.name.lower())
+        """Tags by name; uses the prefetched taggings (TOPICS_PREFETCH) when there are any."""
+        return sorted((item.tag for item in self.tagged_items.all()), key=lambda tag: tag.name.lower())
 
     @property
     def byline_authors(self):
@@ -392,10 +422,13 @@ class ArticleAuthor(models.Model):
 
 
 # What a card or an article page shows beside the article: bylines in order, tags alphabetically.
-CARD_PREFETCHES = (
-    Prefetch("bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("position", "pk")),
-    "tags",  # taggit's prefetch takes no custom queryset; Article.topics sorts them
+BYLINES_PREFETCH = Prefetch(
+    "bylines", queryset=ArticleAuthor.objects.select_related("author").order_by("position", "pk")
 )
+# Through our own foreign key, not taggit's manager: taggit builds a queryset per article just to
+# fill its cache, which cost more than the page's queries. Article.topics reads it.
+TOPICS_PREFETCH = Prefetch("tagged_items", queryset=TaggedArticle.objects.select_related("tag"))
+CARD_PREFETCHES = (BYLINES_PREFETCH, TOPICS_PREFETCH)
 
 
 class SlugRedirect(models.Model):

@@ -4,7 +4,6 @@ import json
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 # What json_script escapes: nothing in the data can close the <script> element it sits in.
@@ -60,7 +59,7 @@ def article_graph(article, absolute):
                 "@type": "ListItem",
                 "position": 2,
                 "name": article.section.name,
-                "item": absolute(reverse("articles:section", kwargs={"slug": article.section.slug})),
+                "item": absolute(article.section.get_absolute_url()),
             },
             {"@type": "ListItem", "position": 3, "name": article.headline, "item": url},
         ],

@@ -17,7 +17,16 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import caching, search
 from articles.filtering import ListFilters
-from articles.models import CARD_PREFETCHES, Article, Author, Section, SlugRedirect, Tag
+from articles.models import (
+    BYLINES_PREFETCH,
+    CARD_PREFETCHES,
+    TOPICS_PREFETCH,
+    Article,
+    Author,
+    Section,
+    SlugRedirect,
+    Tag,
+)
 from articles.preview import article_id_from_token
 from articles.structured_data import article_graph, as_json_ld
 
@@ -26,6 +35,9 @@ logger = logging.getLogger(__name__)
 FRONT_PAGE_LATEST = 10
 FRONT_PAGE_PER_SECTION = 4
 TAG_FACETS_SHOWN = 20
+# Topic facets are drawn from the newest this-many matching stories, so a list page costs the same
+# however many stories match; their counts are shown only when they cover every match.
+FACET_SAMPLE = 500
 
 # Anonymous pages may be stored, but are revalidated on every use (the ETag makes that a 304), so an
 # unpublished story never lingers in a browser or proxy.
@@ -40,13 +52,15 @@ class FrontPage(TemplateView):
         public = Article.objects.published()
         lead = public.lead_story()
         others = public.exclude(pk=lead.pk) if lead else public
-        latest = list(others.newest_first().select_related("section")[:FRONT_PAGE_LATEST])
+        latest = list(others.newest_first().for_card()[:FRONT_PAGE_LATEST])
         in_sections = list(
             others.top_per_section(FRONT_PAGE_PER_SECTION)
-            .select_related("section")
-            .order_by("section__position", "section__name", "section_rank")
+            .for_card()
+            .order_by("section__position", "section__name", "-published_at", "-pk")
         )
-        prefetch_related_objects([a for a in [lead, *latest, *in_sections] if a], *CARD_PREFETCHES)
+        # Only the lead's card shows topics; the compact "Latest" cards show no byline either.
+        prefetch_related_objects([a for a in [lead, *in_sections] if a], BYLINES_PREFETCH)
+        prefetch_related_objects([lead] if lead else [], TOPICS_PREFETCH)
         blocks = [
             {"section": section, "articles": list(articles)}
             for section, articles in groupby(in_sections, key=lambda article: article.section)
@@ -86,14 +100,19 @@ class FilteredArticleList(ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         shown = [*self.filters.tags, *self.scope_tags]
-        facets = self.matching.tag_counts(exclude=shown)[:TAG_FACETS_SHOWN]
+        facets = self.matching.tag_counts(exclude=shown, newest=FACET_SAMPLE)[:TAG_FACETS_SHOWN]
+        total = context["paginator"].count
         context.update(
             scope=self.scope,
             current_section=self.scope if isinstance(self.scope, Section) else self.filters.section,
             filters=self.filters,
             chips=self.filters.chips(),
             tag_facets=[{"tag": tag, "add_url": self.filters.url_adding(tag)} for tag in facets],
-            total=context["paginator"].count,
+            facet_counts_exact=total <= FACET_SAMPLE,
+            total=total,
+            page_links=context["paginator"].get_elided_page_range(
+                context["page_obj"].number, on_each_side=1, on_ends=1
+            ),
             canonical_url=self.canonical_url(context["page_obj"]),
         )
         return context
