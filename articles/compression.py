@@ -2,7 +2,8 @@
 
 An article page is mostly text and shrinks to a quarter with gzip, which keeps its first load under
 the 20 KiB budget however long the story. Static files never get here: WhiteNoise, above this
-middleware, serves them pre-compressed.
+middleware, serves them pre-compressed. Nor do pages served from the shared cache
+(articles/caching.py, also above): they were stored compressed.
 """
 
 from django.middleware.gzip import GZipMiddleware

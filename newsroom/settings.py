@@ -52,6 +52,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Anonymous public pages from the shared cache (articles/caching.py). Up here, a hit skips every
+    # middleware below; a miss runs them all and the final response, compressed and with its CSP,
+    # X-Frame-Options, ETag and Vary headers, is what gets stored.
+    "articles.caching.PageCacheMiddleware",
     # HTML compressed on the way out, so an article's first load stays under 20 KiB (static files are
     # pre-compressed by WhiteNoise, above). Public pages carry no secret; the admin's CSRF token is
     # masked per response and Django pads gzip output against BREACH. Above ConditionalGet: the
@@ -60,7 +64,6 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
-    "articles.caching.PageCacheMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",

@@ -213,3 +213,198 @@ def test_an_import_retires_cached_pages(client, shared_cache, make_article, tmp_
     report = import_paths([tmp_path], status="published")
     assert report.created == 1
     assert "Wire story arrives" in get(client, "/articles/")[1]
+
+
+GZIP = {"accept-encoding": "gzip, deflate, br"}
+# Set on the way out by middleware above the page cache, or by the cache itself.
+PER_RESPONSE = {"X-Cache"}
+
+
+def headers_of(response):
+    return {name: value for name, value in response.items() if name not in PER_RESPONSE}
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("url", ["/", "/articles/", "/articles/?tag=china", "/no-such-page/"])
+def test_a_hit_is_the_miss_byte_for_byte_with_the_same_headers(client, shared_cache, make_article, url):
+    make_article("Envoy lands in Beijing", tags=["China"])
+    for headers in (GZIP, {}):
+        miss = client.get(url, headers=headers)
+        with CaptureQueriesContext(connection) as queries:
+            hit = client.get(url, headers=headers)
+        assert (miss["X-Cache"], hit["X-Cache"]) == ("miss", "hit")
+        assert len(queries) == 0
+        assert hit.status_code == miss.status_code
+        assert hit.content == miss.content
+        assert headers_of(hit) == headers_of(miss)
+        for name in ("Content-Security-Policy", "X-Frame-Options", "Content-Type", "Vary", "ETag"):
+            assert hit[name], name
+        assert "Cookie" in hit["Vary"] and "Accept-Encoding" in hit["Vary"]
+        assert hit["X-Content-Type-Options"] == "nosniff"  # SecurityMiddleware, above the cache
+        assert hit["Content-Length"] == str(len(hit.content))
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("first", ["gzip", "identity"])
+def test_gzip_and_identity_clients_each_get_their_own_encoding(client, shared_cache, make_article, first):
+    import gzip
+
+    make_article("Envoy lands in Beijing", tags=["China"])
+    order = (GZIP, {}) if first == "gzip" else ({}, GZIP)
+    pages = {}
+    for headers in order + order:  # a miss and then a hit for each
+        response = client.get("/articles/", headers=headers)
+        encoding = "gzip" if headers else "identity"
+        assert response.get("Content-Encoding", "identity") == encoding
+        body = gzip.decompress(response.content) if headers else response.content
+        pages.setdefault(encoding, []).append((response["X-Cache"], body, response["ETag"]))
+    gz, identity = pages["gzip"], pages["identity"]
+    assert [state for state, _, _ in gz] == [state for state, _, _ in identity] == ["miss", "hit"]
+    assert gz[0][1] == gz[1][1] == identity[0][1] == identity[1][1]
+    assert b"Envoy lands in Beijing" in identity[0][1]
+    # One ETag for both encodings: the gzipped page carries the weak form of the same tag.
+    assert gz[0][2] == gz[1][2] == "W/" + identity[0][2] == "W/" + identity[1][2]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_accept_encoding_without_gzip_never_gets_gzip(client, shared_cache, make_article):
+    make_article("Envoy lands in Beijing")
+    assert client.get("/", headers=GZIP)["Content-Encoding"] == "gzip"
+    for accept in ("", "identity", "br", "deflate", "gzipped"):
+        response = client.get("/", headers={"accept-encoding": accept})
+        assert "Content-Encoding" not in response, accept
+        assert b"Envoy lands in Beijing" in response.content
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_conditional_get_on_a_hit_answers_304_without_a_body(client, shared_cache, make_article):
+    make_article("Envoy lands in Beijing")
+    first = client.get("/articles/", headers=GZIP)
+    identity = client.get("/articles/")
+    assert first["X-Cache"] == identity["X-Cache"] == "miss"
+    for headers in (GZIP, {}):
+        for etag in (first["ETag"], identity["ETag"], f'"other", {first["ETag"]}', "*"):
+            with CaptureQueriesContext(connection) as queries:
+                response = client.get("/articles/", headers={**headers, "if-none-match": etag})
+            assert response.status_code == 304, etag
+            assert response.content == b""
+            assert len(queries) == 0
+            assert response["ETag"] and response["Cache-Control"] and "Accept-Encoding" in response["Vary"]
+        stale = client.get("/articles/", headers={**headers, "if-none-match": '"not-this-page"'})
+        assert stale.status_code == 200 and stale["X-Cache"] == "hit"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_revalidating_after_a_change_still_fills_the_cache(client, shared_cache, make_article):
+    make_article("Envoy lands in Beijing")
+    etag = client.get("/articles/")["ETag"]
+    make_article("Unrelated story", section="Sport")  # new version; /articles/ changes
+    changed = client.get("/articles/", headers={"if-none-match": etag})
+    assert changed.status_code == 200 and changed["X-Cache"] == "miss"
+    make_article("Other", status=Status.DRAFT, published_at=None)  # new version; nothing visible changes
+    unchanged = client.get("/articles/", headers={"if-none-match": changed["ETag"]})
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert client.get("/articles/")["X-Cache"] == "hit"  # the revalidation stored the page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_head_request_on_a_hit_has_no_body(client, shared_cache, make_article, rf):
+    from articles.caching import PageCacheMiddleware
+
+    make_article("Envoy lands in Beijing")
+    page = client.get("/articles/", headers=GZIP)
+    head = client.head("/articles/", headers=GZIP)
+    assert head["X-Cache"] == "hit" and head.content == b""
+    assert head["Content-Length"] == page["Content-Length"] and head["ETag"] == page["ETag"]
+
+    # The middleware itself sends no body (the test client would strip one), and never asks the
+    # stack below.
+    def below(request):
+        raise AssertionError("a hit must not reach the middleware below")
+
+    request = rf.head("/articles/", headers=GZIP)
+    response = PageCacheMiddleware(below)(request)
+    assert response["X-Cache"] == "hit" and response.content == b""
+    assert response["Content-Encoding"] == "gzip"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_head_miss_is_answered_but_not_stored(client, shared_cache, make_article):
+    make_article("Envoy lands in Beijing")
+    client.get("/")  # settle the version
+    head = client.head("/articles/")
+    assert head.status_code == 200 and head.content == b"" and "X-Cache" not in head
+    assert client.get("/articles/")["X-Cache"] == "miss"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_staff_neither_see_nor_create_cached_pages(client, shared_cache, make_article, editor):
+    make_article("Envoy lands in Beijing")
+    assert client.get("/articles/", headers=GZIP)["X-Cache"] == "miss"
+    assert client.get("/articles/", headers=GZIP)["X-Cache"] == "hit"
+    client.force_login(editor)
+    for url in ("/articles/", "/"):
+        for headers in (GZIP, {}):
+            response = client.get(url, headers=headers)
+            assert response.status_code == 200 and "X-Cache" not in response
+            assert client.head(url, headers=headers).get("X-Cache") is None
+    client.logout()
+    client.cookies.clear()
+    # The editor's visit to / stored nothing: the first anonymous visit renders it.
+    assert client.get("/", headers=GZIP)["X-Cache"] == "miss"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unpublishing_retires_both_encodings_at_once(client, shared_cache, make_article, editor):
+    import gzip
+
+    article = make_article("Envoy lands in Beijing", tags=["China"])
+    for headers in (GZIP, {}, GZIP, {}):
+        client.get("/articles/", headers=headers)
+    assert client.get("/articles/", headers=GZIP)["X-Cache"] == "hit"
+    article.unpublish(by=editor)
+    for headers in (GZIP, {}):
+        response = client.get("/articles/", headers=headers)
+        body = gzip.decompress(response.content) if headers else response.content
+        assert response["X-Cache"] == "miss"
+        assert b"Envoy lands in Beijing" not in body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_disallowed_host_is_refused_even_for_a_cached_page(client, shared_cache, make_article):
+    make_article("Envoy lands in Beijing")
+    client.get("/articles/")
+    assert client.get("/articles/")["X-Cache"] == "hit"
+    assert client.get("/articles/", headers={"host": "evil.example"}).status_code == 400
+
+
+@pytest.mark.django_db(transaction=True)
+def test_uncacheable_requests_and_responses_pass_through(client, shared_cache, make_article):
+    make_article("Envoy lands in Beijing")
+    page = client.get("/articles/")
+    assert page["X-Cache"] == "miss"
+    # If-Match is left to the stack below (a weak gzip ETag could never match it here).
+    response = client.get("/articles/", headers={"if-match": page["ETag"]})
+    assert response.status_code == 200 and "X-Cache" not in response
+    assert "X-Cache" not in client.post("/articles/")
+    assert "X-Cache" not in client.get("/healthz")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_version_counter_never_brings_back_an_old_page(client, shared_cache, make_article, editor):
+    from django.core.cache import cache
+
+    from articles.caching import VERSION_KEY
+
+    article = make_article("Envoy lands in Beijing")
+    for _ in range(3):  # pages stored under several versions, the last one showing the story
+        get(client, "/articles/")
+        article.unpublish(by=editor)
+        article.publish(by=editor)
+    get(client, "/articles/")
+    assert get(client, "/articles/")[0]["X-Cache"] == "hit"
+    article.unpublish(by=editor)
+    cache.delete(VERSION_KEY)  # Redis evicted or lost the counter
+    response, page = get(client, "/articles/")
+    assert response["X-Cache"] == "miss"
+    assert "Envoy lands in Beijing" not in page
