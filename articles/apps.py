@@ -29,6 +29,8 @@ class ArticlesConfig(AppConfig):
         for model in (Article, ArticleAuthor, Author, Correction, Section, SlugRedirect, Tag, TaggedArticle):
             for signal in (post_save, post_delete):
                 signal.connect(caching.content_changed, sender=model, dispatch_uid=f"cache_{model.__name__}")
+        # A deploy runs migrate (make serve does): pages rendered by the previous code retire with it.
+        post_migrate.connect(caching.content_changed, sender=self, dispatch_uid="cache_deployed")
 
 
 class NewsroomAdminConfig(admin_apps.AdminConfig):

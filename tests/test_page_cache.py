@@ -408,3 +408,14 @@ def test_a_lost_version_counter_never_brings_back_an_old_page(client, shared_cac
     response, page = get(client, "/articles/")
     assert response["X-Cache"] == "miss"
     assert "Envoy lands in Beijing" not in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deploy_retires_pages_rendered_by_the_previous_code(client, shared_cache, make_article):
+    from django.core.management import call_command
+
+    make_article("Envoy lands in Beijing")
+    get(client, "/articles/")
+    assert get(client, "/articles/")[0]["X-Cache"] == "hit"
+    call_command("migrate", verbosity=0)  # what `make serve` runs on every deploy
+    assert get(client, "/articles/")[0]["X-Cache"] == "miss"
