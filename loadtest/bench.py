@@ -117,7 +117,26 @@ def main():
             f"{name:<24}{cached[name]:>14.1f}{cached[name] / base_c:>8.2f}{uncached[name]:>16.1f}"
             f"{uncached[name] / base_u:>8.2f}{smaller[name]:>18.1f}{change:>8.0f}%"
         )
+    print_targets(cached, uncached, smaller)
     return 0
+
+
+def print_targets(cached, uncached, smaller):
+    """The issue's targets, each with the figure measured here."""
+    base_c, base_u = cached["static file (baseline)"], uncached["static file (baseline)"]
+    pages_only = [name for name in cached if name != "static file (baseline)"]
+    slowest = min(pages_only, key=lambda name: cached[name])
+    rows = [(f"cached pages >= 0.60 of static (slowest: {slowest})", cached[slowest] / base_c, 0.60)]
+    rows += [("uncached article >= 0.15", uncached["article"] / base_u, 0.15)]
+    for name in ("list", "tag-filtered list"):
+        rows.append((f"uncached {name} >= 0.12", uncached[name] / base_u, 0.12))
+    print("\ntarget" + " " * 50 + "measured")
+    for label, value, goal in rows:
+        print(f"{label:<56}{value:>8.2f}  {'met' if value >= goal else 'MISSED'}")
+    for name in ("list", "tag-filtered list"):
+        change = (uncached[name] - smaller[name]) / smaller[name] * 100
+        verdict = "met" if change >= -20 else "MISSED"
+        print(f"{f'uncached {name} within 20% of its rate at the small size':<56}{change:>7.0f}%  {verdict}")
 
 
 if __name__ == "__main__":
