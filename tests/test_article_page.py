@@ -74,7 +74,7 @@ def test_correction_is_shown_and_moves_the_updated_time(client, make_article, ti
     assert article.updated_at > before
     page = client.get(article.get_absolute_url()).content.decode()
     assert "Correction" in page
-    assert "An earlier version misspelt the envoy&#x27;s name." in page
+    assert "An earlier version misspelt the envoy&#39;s name." in page  # escaped, as Jinja2 writes it
     assert "Updated <time" in page
 
 
