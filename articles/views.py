@@ -100,7 +100,7 @@ class FilteredArticleList(ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         shown = [*self.filters.tags, *self.scope_tags]
-        facets = self.matching.tag_counts(exclude=shown, newest=FACET_SAMPLE)[:TAG_FACETS_SHOWN]
+        facets = self.matching.tag_facets(newest=FACET_SAMPLE, limit=TAG_FACETS_SHOWN, exclude=shown)
         total = context["paginator"].count
         context.update(
             scope=self.scope,
