@@ -273,3 +273,18 @@ def test_guid_authority_can_be_fixed_so_ids_survive_a_move(client, make_article,
     settings.NEWSROOM_ID_AUTHORITY = "newsroom.example"
     feed = feedparser.parse(client.get("/feeds/latest/", HTTP_HOST="localhost").content)
     assert feed.entries[0].id == f"tag:newsroom.example,{article.created_at:%Y-%m-%d}:article:{article.pk}"
+
+
+@pytest.mark.parametrize("url", [*FEEDS, "/sitemap.xml", "/sitemap-articles.xml", "/news-sitemap.xml"])
+def test_feeds_and_sitemaps_are_gzipped_for_clients_that_accept_it(client, story, make_article, url):
+    import gzip
+
+    for n in range(20):  # a few hundred bytes would not shrink: gzip leaves those alone
+        make_article(f"Talks resume, day {n}", tags=["China"])
+    plain = client.get(url)
+    packed = client.get(url, HTTP_ACCEPT_ENCODING="gzip")
+    assert "Content-Encoding" not in plain
+    assert packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    assert gzip.decompress(packed.content) == plain.content
+    assert len(packed.content) < len(plain.content)
