@@ -22,13 +22,20 @@ class ArticlesConfig(AppConfig):
         post_save.connect(search.tag_saved, sender=Tag, dispatch_uid="search_tag_saved")
         post_migrate.connect(search.database_flushed, sender=self, dispatch_uid="search_flushed")
 
-        # Any change a reader could see retires every cached page (articles/caching.py).
+        # Any change a reader could see retires every cached page (articles/caching.py); the saves
+        # of drafts and stories in review, which no reader sees, do not.
         from articles import caching
         from articles.models import ArticleAuthor, Author, Correction, Section, SlugRedirect
 
-        for model in (Article, ArticleAuthor, Author, Correction, Section, SlugRedirect, Tag, TaggedArticle):
-            for signal in (post_save, post_delete):
-                signal.connect(caching.content_changed, sender=model, dispatch_uid=f"cache_{model.__name__}")
+        receivers = [
+            (caching.article_changed, [Article]),
+            (caching.article_part_changed, [ArticleAuthor, Correction, SlugRedirect, TaggedArticle]),
+            (caching.content_changed, [Author, Section, Tag]),
+        ]
+        for receiver, models in receivers:
+            for model in models:
+                for signal in (post_save, post_delete):
+                    signal.connect(receiver, sender=model, dispatch_uid=f"cache_{model.__name__}")
         # A deploy runs migrate (make serve does): pages rendered by the previous code retire with it.
         post_migrate.connect(caching.content_changed, sender=self, dispatch_uid="cache_deployed")
 

@@ -69,6 +69,40 @@ def content_changed(**kwargs):
         transaction.on_commit(_bump_version)
 
 
+# The statuses of an article no reader sees, whatever its time.
+_OFF_PUBLIC = ("draft", "review")
+# The field by which each part of an article (taggings, bylines, corrections, old slugs) names it.
+_ARTICLE_FIELD = {
+    "TaggedArticle": "content_object_id",
+    "ArticleAuthor": "article_id",
+    "Correction": "article_id",
+    "SlugRedirect": "article_id",
+}
+
+
+def _stays_off_public(article, created):
+    """True when ``article`` was, and still is, a draft or in review: on no public surface, so its
+    saves retire nothing. A desk's day is mostly such saves. When its stored status is not known
+    (an instance not read from the database), assume it was public."""
+    before = None if created else getattr(article, "_stored_status", "unknown")
+    return article.status in _OFF_PUBLIC and (created or before in _OFF_PUBLIC)
+
+
+def article_changed(sender, instance, created=False, **kwargs):
+    """post_save / post_delete of an Article."""
+    if not _stays_off_public(instance, created):
+        content_changed()
+
+
+def article_part_changed(sender, instance, **kwargs):
+    """post_save / post_delete of a tagging, byline, correction or old slug."""
+    from articles.models import Article
+
+    article_id = getattr(instance, _ARTICLE_FIELD[sender.__name__])
+    if Article.objects.filter(pk=article_id).exclude(status__in=_OFF_PUBLIC).exists():
+        content_changed()
+
+
 def _start_version(cache):
     """A new counter starts at the clock in microseconds, not at 1: should Redis evict or lose the
     counter, the new one is past every version a page was stored under, so no old page comes back."""

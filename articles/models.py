@@ -318,6 +318,7 @@ class Article(models.Model):
             # Taking a slug back removes its redirect, so the article answers at it again.
             SlugRedirect.objects.filter(old_slug=self.slug).delete()
         self._stored_slug = self.slug
+        self._stored_status = self.status
 
     def get_absolute_url(self):
         return slug_address("articles:detail", self.slug)
@@ -325,8 +326,11 @@ class Article(models.Model):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        # Remember the stored slug so a rename can leave a redirect behind.
+        # Remember the stored slug so a rename can leave a redirect behind, and the stored status
+        # so a draft's edits need not retire cached pages (articles/caching.py).
         instance._stored_slug = instance.__dict__.get("slug")
+        if "status" in instance.__dict__:
+            instance._stored_status = instance.status
         return instance
 
     def prepare_for_write(self, derived=None):

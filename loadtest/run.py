@@ -139,12 +139,15 @@ def run_readers(site, slugs, tags, seconds, readers, results, stop):
             page, path = reader_paths(rng, slugs, tags)
             started = time.perf_counter()
             try:
-                status, _ = site.get(path, connection)
+                connection.request("GET", path)
+                response = connection.getresponse()
+                response.read()
+                status, hit = response.status, response.getheader("X-Cache") == "hit"
             except (OSError, http.client.HTTPException):
-                status = 599
+                status, hit = 599, False
                 connection.close()
                 connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
-            results[page].append((status, time.perf_counter() - started))
+            results[page].append((status, time.perf_counter() - started, hit))
         connection.close()
 
     threads = [threading.Thread(target=reader, args=(n,)) for n in range(readers)]
@@ -186,16 +189,21 @@ def run_editor(site, seconds, stop, problems):
 
 
 def report(results, seconds):
-    print(f"{'page':<20}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'5xx':>6}")
+    print(
+        f"{'page':<20}{'requests':>10}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'5xx':>6}"
+        f"{'cache hits':>12}"
+    )
     total = failures = 0
     for page, rows in sorted(results.items()):
-        times = [elapsed * 1000 for _, elapsed in rows]
-        errors = sum(1 for status, _ in rows if status >= 500)
+        times = [elapsed * 1000 for _, elapsed, _ in rows]
+        errors = sum(1 for status, _, _ in rows if status >= 500)
+        hits = sum(1 for _, _, hit in rows if hit)
         total += len(rows)
         failures += errors
         print(
             f"{page:<20}{len(rows):>10}{len(rows) / seconds:>9.1f}{percentile(times, 0.5):>9.1f}"
             f"{percentile(times, 0.95):>9.1f}{percentile(times, 0.99):>9.1f}{errors:>6}"
+            f"{hits / len(rows):>11.0%}"
         )
     print(f"{'all':<20}{total:>10}{total / seconds:>9.1f}")
     return failures

@@ -194,6 +194,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
+    # Every public URL is probed, and a story unpublished a moment ago is a 404 to whoever had it
+    # open: a 404 is routine, not worth a line. Server errors are still logged.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }
 
 # Security. Always on: no sniffing, no framing, a strict referrer policy, a CSP without inline

@@ -419,3 +419,64 @@ def test_a_deploy_retires_pages_rendered_by_the_previous_code(client, shared_cac
     assert get(client, "/articles/")[0]["X-Cache"] == "hit"
     call_command("migrate", verbosity=0)  # what `make serve` runs on every deploy
     assert get(client, "/articles/")[0]["X-Cache"] == "miss"
+
+
+def cached_after(client, url, change):
+    """Whether ``url`` is still served from the cache after ``change`` runs."""
+    get(client, url)
+    assert get(client, url)[0]["X-Cache"] == "hit"
+    change()
+    return get(client, url)[0]["X-Cache"] == "hit"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_work_on_drafts_and_reviews_keeps_the_cached_pages(client, shared_cache, make_article, reporter):
+    from articles.models import Author, Correction
+
+    make_article("Envoy lands in Beijing", tags=["China", "Trade"])  # both topics exist already
+    draft = make_article("Quillwort draft", tags=["China"], status=Status.DRAFT, published_at=None)
+
+    def edit():
+        draft.headline = "Quillwort draft, rewritten"
+        draft.save()
+
+    assert cached_after(client, "/articles/", edit)
+    assert cached_after(client, "/articles/", lambda: draft.tags.add("Trade"))
+    assert cached_after(client, "/articles/", lambda: draft.tags.remove("China"))
+    assert cached_after(client, "/articles/", lambda: Correction.objects.create(article=draft, text="Fixed."))
+    other = Author.objects.create(name="Li Wei", slug="li-wei")
+    assert cached_after(client, "/articles/", lambda: draft.bylines.create(author=other, position=1))
+    assert cached_after(client, "/articles/", lambda: draft.send_to_review(by=reporter))
+    new = lambda: make_article("Another draft", status=Status.REVIEW, published_at=None)  # noqa: E731
+    assert cached_after(client, "/articles/", new)
+    assert cached_after(client, "/articles/", draft.delete)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_every_change_a_reader_could_see_retires_the_cached_pages(client, shared_cache, make_article, editor):
+    from articles.models import Article
+
+    story = make_article("Envoy lands in Beijing", tags=["China"])
+    draft = make_article("Quillwort draft", status=Status.DRAFT, published_at=None)
+    scheduled = make_article("Sandgrouse scheduled", published_at=timezone.now() + timedelta(days=1))
+
+    def edit():
+        story.headline = "Envoy lands in Beijing, talks begin"
+        story.save()
+
+    assert not cached_after(client, "/articles/", edit)
+    assert not cached_after(client, "/articles/", lambda: story.tags.add("Trade"))
+    assert not cached_after(client, "/articles/", lambda: story.corrections.create(text="Fixed."))
+    assert not cached_after(client, "/articles/", lambda: draft.publish(by=editor))
+    assert not cached_after(client, "/articles/", lambda: draft.unpublish(by=editor))
+    # A scheduled story's new time moves the moment pages must change.
+    assert not cached_after(client, "/articles/", lambda: scheduled.publish(by=editor))
+
+    def save_unread_copy():  # an instance not read from the database: assume it was public
+        fields = {field.attname: getattr(story, field.attname) for field in Article._meta.concrete_fields}
+        Article(**{**fields, "status": Status.DRAFT}).save()
+
+    assert not cached_after(client, "/articles/", save_unread_copy)
+    story.refresh_from_db()
+    story.publish(by=editor)
+    assert not cached_after(client, "/articles/", story.delete)
