@@ -156,7 +156,7 @@ def run_readers(site, slugs, tags, seconds, readers, results, stop):
     return threads
 
 
-def run_editor(site, seconds, stop, problems):
+def run_editor(site, seconds, stop, problems, pause=0.05):
     """Unpublish and republish one story, edit another; check each step from the outside."""
     from articles.models import Article, Status
 
@@ -179,7 +179,7 @@ def run_editor(site, seconds, stop, problems):
         edited.headline = f"Edited headline number {edits}"
         edited.save()
         rounds += 1
-        time.sleep(0.05)
+        time.sleep(pause)
     edited.refresh_from_db()
     if edited.headline != f"Edited headline number {edits}":
         problems.append(f"lost edit: headline is {edited.headline!r}, expected edit {edits}")
@@ -214,6 +214,10 @@ def main():
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--readers", type=int, default=8)
+    parser.add_argument(
+        "--edit-pause", type=float, default=0.05,
+        help="seconds between the editor's rounds (each round retires every cached page three times)",
+    )  # fmt: skip
     options = parser.parse_args()
 
     env = {
@@ -243,7 +247,7 @@ def main():
             flush=True,
         )
         threads = run_readers(site, slugs, tags, options.seconds, options.readers, results, stop)
-        rounds = run_editor(site, options.seconds, stop, problems)
+        rounds = run_editor(site, options.seconds, stop, problems, options.edit_pause)
         for thread in threads:
             thread.join(timeout=options.seconds + 30)
     failures = report(results, options.seconds)
