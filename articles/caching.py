@@ -1,10 +1,12 @@
 """A shared cache of anonymous public pages that never shows a stale visibility.
 
 Every cached page is stored under the current *content version*, a counter kept in the shared
-cache (Redis). Any change to what readers can see (an article, its tags, bylines or corrections,
-a section, tag or author) bumps the counter, so every server process stops using the old pages at
-once; they simply expire. Scheduled articles go live without any write: the cache also holds the
-next scheduled publication time, and the first request after it bumps the counter.
+cache (Redis). Any change to what readers can see (a published or scheduled article, its tags,
+bylines or corrections, a section, tag or author; a deploy's migrate) bumps the counter, so every
+server process stops using the old pages at once; they simply expire. Work on drafts and stories
+in review changes nothing a reader sees, and bumps nothing. Scheduled articles go live without any
+write: the cache also holds the next scheduled publication time, and the first request after it
+bumps the counter.
 
 The middleware sits at the top of the stack, so a hit costs one Redis read and nothing else: the
 page is stored as the stack below finally produced it (gzipped or not, with every header), as plain
