@@ -71,8 +71,6 @@ def content_changed(**kwargs):
         transaction.on_commit(_bump_version)
 
 
-# The statuses of an article no reader sees, whatever its time.
-_OFF_PUBLIC = ("draft", "review")
 # The field by which each part of an article (taggings, bylines, corrections, old slugs) names it.
 _ARTICLE_FIELD = {
     "TaggedArticle": "content_object_id",
@@ -86,8 +84,11 @@ def _stays_off_public(article, created):
     """True when ``article`` was, and still is, a draft or in review: on no public surface, so its
     saves retire nothing. A desk's day is mostly such saves. When its stored status is not known
     (an instance not read from the database), assume it was public."""
-    before = None if created else getattr(article, "_stored_status", "unknown")
-    return article.status in _OFF_PUBLIC and (created or before in _OFF_PUBLIC)
+    from articles.models import Status
+
+    # Only a published article (scheduled ones included) is ever on a public surface.
+    before = None if created else getattr(article, "_stored_status", Status.PUBLISHED)
+    return article.status != Status.PUBLISHED and before != Status.PUBLISHED
 
 
 def article_changed(sender, instance, created=False, **kwargs):
@@ -98,10 +99,10 @@ def article_changed(sender, instance, created=False, **kwargs):
 
 def article_part_changed(sender, instance, **kwargs):
     """post_save / post_delete of a tagging, byline, correction or old slug."""
-    from articles.models import Article
+    from articles.models import Article, Status
 
     article_id = getattr(instance, _ARTICLE_FIELD[sender.__name__])
-    if Article.objects.filter(pk=article_id).exclude(status__in=_OFF_PUBLIC).exists():
+    if Article.objects.filter(pk=article_id, status=Status.PUBLISHED).exists():
         content_changed()
 
 
