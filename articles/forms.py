@@ -88,15 +88,28 @@ class ArticleAdminForm(forms.ModelForm):
         )
 
     def _refuse_forged_editor_fields(self):
+        """Refuse a POST that carries a different value for a field the reporter sees disabled.
+
+        A disabled field's value is always the one the form was given (for a saved article, the
+        database's: see _limit_to_reporter). A browser never submits a disabled field, so one that
+        is absent from the POST is unchanged, not cleared: reading an absent checkbox as "off" or an
+        absent time as "none" kept reporters from saving drafts an editor had featured or timed.
+        """
         for name in EDITOR_ONLY_FIELDS:
             field = self.fields.get(name)
-            if field is None or not field.disabled:
+            if field is None or not field.disabled or not self._submitted(field, name):
                 continue
             submitted = field.widget.value_from_datadict(self.data, self.files, self.add_prefix(name))
             probe = copy.deepcopy(field)
             probe.disabled = False  # a disabled field always says "unchanged"; ask the enabled twin
             if probe.has_changed(self.get_initial_for_field(field, name), submitted):
                 self.add_error(None, f"Only an editor can change “{field.label}”.")
+
+    def _submitted(self, field, name):
+        """Whether the POST carries any part of ``name`` (a split date and time has two parts)."""
+        key = self.add_prefix(name)
+        parts = getattr(field.widget, "widgets_names", [""])
+        return any(key + part in self.data for part in parts)
 
     def _post_clean(self):
         super()._post_clean()  # copies the cleaned values onto self.instance
