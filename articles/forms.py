@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from articles.models import Article, Status, WorkflowError, can_publish
+from articles.models import Article, SlugRedirect, Status, WorkflowError, can_publish
 
 # Fields only editors may set; reporters see them, disabled.
 EDITOR_ONLY_FIELDS = ("published_at", "featured")
@@ -62,6 +62,23 @@ class ArticleAdminForm(forms.ModelForm):
             self.fields["status"].widget.choices = [
                 (value, label) for value, label in Status.choices if value != Status.PUBLISHED
             ]
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        held = SlugRedirect.held_for_another(slug, self.instance)
+        if held is None:
+            return slug
+        if self.user is not None and can_publish(self.user):
+            # Editors are refused too rather than freeing the address as a side effect of this
+            # save: freeing it sends the other story's inbound links nowhere, so it is a step of
+            # its own (deleting the redirect, which the admin logs), and the model keeps one rule
+            # for every path.
+            raise ValidationError(
+                f"{held.owner_phrase()}, and its old links still lead there. To give the address to "
+                "this story, first delete it under “Slug redirects”.",
+                code="slug_held",
+            )
+        raise ValidationError(f"{held.owner_phrase()}; only an editor can free it.", code="slug_held")
 
     def clean(self):
         cleaned = super().clean()
