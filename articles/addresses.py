@@ -8,6 +8,7 @@ URL prefix) with a placeholder and the slug is put in its place. Same addresses,
 from functools import lru_cache
 from urllib.parse import quote
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import get_script_prefix, reverse
@@ -30,3 +31,10 @@ def slug_address(route, slug):
 def _forget_routes(*, setting, **kwargs):
     if setting == "ROOT_URLCONF":
         _route_with_slug.cache_clear()
+
+
+def absolute_url(path="/"):
+    """``path`` on the site's canonical origin (``NEWSROOM_SITE_URL``), for pages, feeds, sitemaps,
+    structured data and the API alike. Never built from the request: its Host header is the
+    client's to choose, and a page stored in the shared cache would carry it to every reader."""
+    return f"{settings.NEWSROOM_SITE_URL}{path}"

@@ -2,7 +2,8 @@
 
 Every article comes from ``Article.objects.published()``. ``tag=`` and ``section=`` are read by the
 same ``ListFilters`` as the HTML lists, so they fail the same way: a malformed value is a 400, an
-unknown one a 404, both as JSON. A parameter of the wrong type (``page=abc``) is ninja's 422. The
+unknown one a 404, both as JSON. A parameter of the wrong type (``page=abc``) is a 400 too, as on
+the website (not ninja's 422), listing each problem. The
 schema at /api/openapi.json documents every one of these answers.
 """
 
@@ -16,7 +17,9 @@ from django.urls import register_converter, reverse
 from django.urls.converters import PathConverter
 from django.views.decorators.cache import cache_control
 from ninja import NinjaAPI, Query
+from ninja.errors import ValidationError
 
+from articles.addresses import absolute_url
 from articles.filtering import ListFilters
 from articles.models import CARD_PREFETCHES, Article, Section, SlugRedirect
 from articles.schemas import (
@@ -29,7 +32,6 @@ from articles.schemas import (
     Message,
     SectionOut,
     TagOut,
-    ValidationErrors,
 )
 from articles.search import MAX_QUERY_LENGTH, search_articles
 
@@ -42,7 +44,8 @@ api = NinjaAPI(
     version="1",
     description=(
         "Read-only JSON for the public coverage: the same articles, filters and visibility as the website. "
-        "Errors answer with a JSON body: 400 and 404 as `{detail: message}`, 422 as `{detail: [problems]}`."
+        "Errors answer with a JSON body, `{detail: message}`: 404 for what does not exist, 400 for a "
+        "malformed request, which for a parameter of the wrong type also lists `problems`."
     ),
     urls_namespace="api",
     # The interactive docs page would load its scripts from a CDN; the schema itself stays public.
@@ -52,7 +55,7 @@ api = NinjaAPI(
 # "view" mode wraps the operation after its exception handlers, so error answers get the header too.
 api.add_decorator(public_response, mode="view")
 
-ERRORS = {400: Message, 404: Message, 422: ValidationErrors}
+ERRORS = {400: Message, 404: Message}
 
 
 class AnythingConverter(PathConverter):
@@ -68,6 +71,15 @@ register_converter(AnythingConverter, "anything")
 @api.exception_handler(BadRequest)
 def bad_request(request, exc):
     return api.create_response(request, {"detail": str(exc) or "Bad request."}, status=400)
+
+
+@api.exception_handler(ValidationError)
+def invalid_parameter(request, exc):
+    fields = ("type", "loc", "msg", "ctx")
+    problems = [{key: problem[key] for key in fields if key in problem} for problem in exc.errors]
+    where = ", ".join(str(problem["loc"][-1]) for problem in problems if problem.get("loc"))
+    detail = f"Malformed parameter: {where}." if where else "Malformed request."
+    return api.create_response(request, {"detail": detail, "problems": problems}, status=400)
 
 
 @api.exception_handler(Http404)
@@ -113,7 +125,7 @@ def list_articles(request, params: Query[ArticleFilters]):
         pairs = [("tag", tag.slug) for tag in filters.tags]
         pairs += [("section", filters.section.slug)] if filters.section else []
         pairs += [("q", query)] if query else []
-        return request.build_absolute_uri(f"{request.path}?{urlencode([*pairs, ('page', number)])}")
+        return absolute_url(f"{request.path}?{urlencode([*pairs, ('page', number)])}")
 
     return {
         "count": paginator.count,

@@ -37,7 +37,7 @@ class ArticlesConfig(AppConfig):
                 for signal in (post_save, post_delete):
                     signal.connect(receiver, sender=model, dispatch_uid=f"cache_{model.__name__}")
         # A deploy runs migrate (make serve does): pages rendered by the previous code retire with it.
-        post_migrate.connect(caching.content_changed, sender=self, dispatch_uid="cache_deployed")
+        post_migrate.connect(caching.deployed, sender=self, dispatch_uid="cache_deployed")
 
 
 class NewsroomAdminConfig(admin_apps.AdminConfig):

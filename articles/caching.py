@@ -1,16 +1,19 @@
 """A shared cache of anonymous public pages that never shows a stale visibility.
 
-Every cached page is stored under the current *content version*, a counter kept in the shared
-cache (Redis). Any change to what readers can see (a published or scheduled article, its tags,
-bylines or corrections, a section, tag or author; a deploy's migrate) bumps the counter, so every
-server process stops using the old pages at once; they simply expire. Work on drafts and stories
-in review changes nothing a reader sees, and bumps nothing. Scheduled articles go live without any
-write: the cache also holds the next scheduled publication time, and the first request after it
-bumps the counter.
+Every cached page is stored under the current *content version*, a counter kept in the database
+(``ContentVersion``). Any change to what readers can see (a published or scheduled article, its
+tags, bylines or corrections, a section, tag or author; a deploy's migrate) bumps the counter in the
+same transaction as the change, so the change and the retirement of every page that showed the old
+state commit together, in every server process at once, whether or not the cache server was
+reachable at the time: a page stored under an older version is never read again, it simply expires.
+Work on drafts and stories in review changes nothing a reader sees, and bumps nothing. Scheduled
+articles go live without any write: the row also holds the next scheduled publication time, and
+the first request after it bumps the counter.
 
-The middleware sits at the top of the stack, so a hit costs one Redis read and nothing else: the
-page is stored as the stack below finally produced it (gzipped or not, with every header), as plain
-data. Conditional requests are answered from the stored ETag.
+A request costs one read of that row (a primary-key lookup) and one cache read. The middleware sits
+at the top of the stack, so a hit skips everything else: the page is stored as the stack below
+finally produced it (gzipped or not, with every header), as plain data. Conditional requests are
+answered from the stored ETag.
 
 Pages are cached only with a shared cache (REDIS_URL): with per-process local memory, two workers
 could disagree about what is public, so nothing is cached there. If Redis is unreachable the site
@@ -22,18 +25,16 @@ import time
 
 from django.conf import settings
 from django.core.cache import caches
-from django.core.cache.backends.redis import RedisCacheClient
-from django.db import transaction
+from django.db import connections
+from django.db.models import F, Min, Subquery
 from django.http import HttpResponse
 from django.middleware.gzip import re_accepts_gzip
+from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import parse_http_date_safe
 
 logger = logging.getLogger(__name__)
 
-VERSION_KEY = "newsroom:content-version"
-HORIZON_KEY = "newsroom:publish-horizon"  # the next scheduled publication (epoch seconds), or 0
-NO_HORIZON = 0.0
 # Paths never cached: the editors' workspace, signed previews, the health check.
 UNCACHED_PREFIXES = ("/admin/", "/preview/", "/healthz")
 _ERROR_LOG_INTERVAL = 60.0
@@ -65,10 +66,75 @@ def _log_cache_down(error):
         logger.error("Page cache unreachable, serving uncached: %s", error)
 
 
+# The content version, in the database.
+
+
+def _version_row(using=None):
+    from articles.models import ContentVersion
+
+    return ContentVersion.objects.using(using).filter(pk=ContentVersion.ROW)
+
+
+def _next_publication(using=None):
+    """The next scheduled publication time, as a subquery (None when nothing is scheduled)."""
+    from articles.models import Article
+
+    upcoming = Article.objects.using(using).scheduled().order_by("published_at")
+    return Subquery(upcoming.values("published_at")[:1])
+
+
+def _create_version_row(using=None):
+    """Make the row when it is missing (a flushed table). It starts at the clock in microseconds,
+    not at 1, so it is past every version a page was stored under before the row was lost."""
+    from articles.models import Article, ContentVersion
+
+    upcoming = Article.objects.using(using).scheduled().aggregate(first=Min("published_at"))["first"]
+    ContentVersion.objects.using(using).get_or_create(
+        pk=ContentVersion.ROW, defaults={"version": time.time_ns() // 1000, "next_publication": upcoming}
+    )
+
+
+def bump_version(using=None):
+    """Retire every cached page: one UPDATE, in the caller's transaction, so it commits (or rolls
+    back) with the change it stands for. It also looks ahead to the next scheduled publication."""
+    bumped = _version_row(using).update(version=F("version") + 1, next_publication=_next_publication(using))
+    if not bumped:
+        _create_version_row(using)
+
+
+def current_version():
+    """The content version pages are cached under now. A scheduled publication that has come due
+    bumps it first, once, whichever process notices."""
+    row = _version_row()
+    found = row.values_list("version", "next_publication").first()
+    if found is None:
+        _create_version_row()
+        found = row.values_list("version", "next_publication").first()
+    version, next_publication = found
+    if next_publication is not None and next_publication <= timezone.now():
+        # Conditional, so of several processes noticing at once only one bumps.
+        row.filter(next_publication__lte=timezone.now()).update(
+            version=F("version") + 1, next_publication=_next_publication()
+        )
+        version = row.values_list("version", flat=True).first()
+    return version
+
+
+# What retires the pages.
+
+
 def content_changed(**kwargs):
-    """Make every cached page stale, once the current transaction commits. Safe to call often."""
-    if page_cache_enabled():
-        transaction.on_commit(_bump_version)
+    """Make every cached page stale, with the current transaction. Safe to call often."""
+    bump_version()
+
+
+def deployed(using="default", **kwargs):
+    """post_migrate: pages rendered by the previous code retire with it. Skipped when the migration
+    left no version table (migrating backwards past the one that made it)."""
+    from articles.models import ContentVersion
+
+    if ContentVersion._meta.db_table in connections[using].introspection.table_names():
+        bump_version(using)
 
 
 # The field by which each part of an article (taggings, bylines, corrections, old slugs) names it.
@@ -106,104 +172,8 @@ def article_part_changed(sender, instance, **kwargs):
         content_changed()
 
 
-def _start_version(cache):
-    """A new counter starts at the clock in microseconds, not at 1: should Redis evict or lose the
-    counter, the new one is past every version a page was stored under, so no old page comes back."""
-    version = time.time_ns() // 1000
-    if not cache.add(VERSION_KEY, version, timeout=None):
-        version = cache.get(VERSION_KEY) or version  # another process started it first
-    return version
-
-
-def _bump_version():
-    cache = _cache()
-    try:
-        try:
-            cache.incr(VERSION_KEY)
-        except ValueError:  # no counter yet (first change, or evicted)
-            _start_version(cache)
-        cache.delete(HORIZON_KEY)  # the change may have scheduled or unscheduled something
-    except _cache_errors() as error:
-        _log_cache_down(error)
-
-
-def _next_publication():
-    from articles.models import Article
-
-    upcoming = Article.objects.scheduled().order_by("published_at").values_list("published_at", flat=True)
-    moment = upcoming.first()
-    return moment.timestamp() if moment else NO_HORIZON
-
-
-def _settle_version(cache, values):
-    """The content version from a read of VERSION_KEY and HORIZON_KEY; a scheduled publication that
-    has come due bumps it."""
-    version = values.get(VERSION_KEY)
-    if version is None:
-        version = _start_version(cache)
-    horizon = values.get(HORIZON_KEY)
-    if horizon is None:
-        horizon = _next_publication()
-        cache.set(HORIZON_KEY, horizon, timeout=None)
-    if horizon != NO_HORIZON and time.time() >= horizon:
-        # A scheduled article is now public: retire every page, then look ahead again.
-        try:
-            version = cache.incr(VERSION_KEY)
-        except ValueError:
-            version = _start_version(cache)
-        cache.set(HORIZON_KEY, _next_publication(), timeout=None)
-    return version
-
-
-def current_version():
-    """The content version pages are cached under now; a scheduled publication that has come due
-    bumps it. Raises the cache's connection error when the cache is down."""
-    cache = _cache()
-    return _settle_version(cache, cache.get_many([VERSION_KEY, HORIZON_KEY]))
-
-
-# The version this process last saw. A guess only: a page read under it is used only when the same
-# read (one MGET, atomic in Redis) shows the counter still at that value.
-_seen_version = None
-
-
-def _read_many(cache, keys):
-    """cache.get_many(keys), without one cost of Django's Redis backend: it builds a new redis-py
-    client for every call (two dicts of every command's callback, a fifth of a cached page's time).
-    Each backend here keeps one client for reads; redis-py clients are safe to share."""
-    backend = getattr(cache, "_cache", None)
-    if not isinstance(backend, RedisCacheClient):
-        return cache.get_many(keys)
-    reader = backend.__dict__.get("_newsroom_reader")
-    if reader is None:
-        reader = backend._newsroom_reader = backend.get_client()
-    values = reader.mget([cache.make_key(key) for key in keys])
-    loads = backend._serializer.loads
-    return {key: loads(value) for key, value in zip(keys, values, strict=True) if value is not None}
-
-
 def _page_key(version, variant, path):
     return f"newsroom:page:{version}:{variant}:{path}"
-
-
-def _find_page(cache, variant, path):
-    """The current key for this page and what is stored under it (or None).
-
-    One round trip while the content version stays put: the version, the horizon and the page
-    under the version seen last are read together. After a change, a second read fetches the
-    page under the new version."""
-    global _seen_version
-    guess = _seen_version
-    keys = [VERSION_KEY, HORIZON_KEY]
-    if guess is not None:
-        keys.append(_page_key(guess, variant, path))
-    values = _read_many(cache, keys)
-    version = _settle_version(cache, values)
-    _seen_version = version
-    key = _page_key(version, variant, path)
-    if guess == version and values.get(VERSION_KEY) == version:
-        return key, values.get(key)
-    return key, cache.get(key)
 
 
 # Conditions a cached page can answer (a 304); If-Match and If-Unmodified-Since (412) are left to
@@ -244,11 +214,13 @@ def _conditional(request, response):
 class PageCacheMiddleware:
     """Serve anonymous public pages from the shared cache, keyed by content version, encoding and URL.
 
-    It sits at the top of the stack, right below SecurityMiddleware and WhiteNoise: a hit is one
-    Redis read and skips every middleware below. A miss runs the whole stack, and the final response
-    (compressed, with its CSP, ETag, Vary and Cache-Control headers) is stored as plain data: status,
-    headers, body. Clients that accept gzip and those that do not get separate entries, decided as
-    Django's GZipMiddleware decides, so an identity client never receives a gzipped body.
+    It sits at the top of the stack, right below SecurityMiddleware and WhiteNoise: a hit is a read of
+    the content version and one cache read, and skips every middleware below. A miss runs the whole
+    stack, and the final response (compressed, with its CSP, ETag, Vary and Cache-Control headers) is
+    stored as plain data: status, headers, body. Clients that accept gzip and those that do not get
+    separate entries, decided as Django's GZipMiddleware decides, so an identity client never
+    receives a gzipped body. Nothing else of the request is in the key, so nothing else may shape
+    the page: absolute URLs come from NEWSROOM_SITE_URL, never from the Host header.
     """
 
     def __init__(self, get_response):
@@ -261,8 +233,9 @@ class PageCacheMiddleware:
         request.get_host()
         variant = "gz" if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) else "id"
         cache = _cache()
+        key = _page_key(current_version(), variant, request.get_full_path())
         try:
-            key, stored = _find_page(cache, variant, request.get_full_path())
+            stored = cache.get(key)
         except _cache_errors() as error:
             _log_cache_down(error)
             return self.get_response(request)
@@ -306,7 +279,7 @@ def cache_status():
     if not page_cache_enabled():
         return "off"
     try:
-        _cache().get(VERSION_KEY)
+        _cache().get("newsroom:health")
     except _cache_errors():
         return "unreachable"
     return "ok"

@@ -9,14 +9,15 @@ import copy
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.sites.shortcuts import get_current_site
-from django.contrib.syndication.views import Feed, add_domain
+from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils import feedgenerator
 from django.utils.cache import patch_cache_control
 from django.utils.html import escape
 
-from articles.models import CARD_PREFETCHES, Article, Section, Tag
+from articles.addresses import absolute_url
+from articles.models import CARD_PREFETCHES, Article, Section
+from articles.plain_text import strip_control_characters
 
 FEED_LENGTH = 50
 
@@ -24,7 +25,30 @@ CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 
 
-class ArticleRssFeed(feedgenerator.Rss201rev2Feed):
+def _xml_safe(value):
+    """``value`` with every string in it stripped of what XML 1.0 cannot carry."""
+    if isinstance(value, str):
+        return strip_control_characters(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_xml_safe(item) for item in value)
+    if isinstance(value, dict):
+        return {key: _xml_safe(item) for key, item in value.items()}
+    return value
+
+
+class XmlSafeFeed:
+    """A feed generator that drops control characters from every value it is given. They are
+    refused on the way in, but one row written some other way must not turn the feed into a 500
+    (Django's XML writer raises on them) for every reader."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*_xml_safe(args), **_xml_safe(kwargs))
+
+    def add_item(self, *args, **kwargs):
+        super().add_item(*_xml_safe(args), **_xml_safe(kwargs))
+
+
+class ArticleRssFeed(XmlSafeFeed, feedgenerator.Rss201rev2Feed):
     """RSS 2.0 with the full story in ``content:encoded``, one ``dc:creator`` per byline name and
     the last change in ``atom:updated`` (RSS has no element of its own for it)."""
 
@@ -40,7 +64,7 @@ class ArticleRssFeed(feedgenerator.Rss201rev2Feed):
         handler.addQuickElement("content:encoded", item["content"])
 
 
-class ArticleAtomFeed(feedgenerator.Atom1Feed):
+class ArticleAtomFeed(XmlSafeFeed, feedgenerator.Atom1Feed):
     """Atom 1.0 with the full story in ``<content type="html">`` and an ``<author>`` per name."""
 
     def add_item_elements(self, handler, item):
@@ -60,10 +84,9 @@ class ArticleFeed(Feed):
 
     def __call__(self, request, *args, **kwargs):
         # The instance lives in the URLconf and serves every request, on every thread: answer from
-        # a copy, so what belongs to one request (its site, for GUIDs and author links) stays there.
+        # a copy, so what belongs to one request (its path, for the feed's own URL) stays there.
         feed = copy.copy(self)
         feed.request = request
-        feed.site_domain = get_current_site(request).domain
         response = Feed.__call__(feed, request, *args, **kwargs)
         # Stored, but revalidated on every use (ConditionalGetMiddleware answers with the ETag), so
         # an unpublished story never lingers in a reader or a proxy. No Last-Modified: it comes
@@ -85,8 +108,17 @@ class ArticleFeed(Feed):
     def title(self, obj):
         return settings.NEWSROOM_SITE_NAME
 
+    # Every URL is absolute from the site's canonical origin, so Django's syndication (which would
+    # add the requested host to a bare path) leaves it alone.
+
     def link(self, obj):
-        return reverse("articles:home")
+        return absolute_url(reverse("articles:home"))
+
+    def feed_url(self, obj):
+        return absolute_url(self.request.path)
+
+    def item_link(self, article):
+        return absolute_url(article.get_absolute_url())
 
     def description(self, obj):
         return f"The newest stories from {settings.NEWSROOM_SITE_NAME}."
@@ -96,7 +128,7 @@ class ArticleFeed(Feed):
     def item_guid(self, article):
         # A tag URI (RFC 4151) from the primary key and the day the article was created: neither
         # changes when the slug or the publication time does.
-        host = settings.NEWSROOM_ID_AUTHORITY or urlsplit(f"//{self.site_domain}").hostname
+        host = settings.NEWSROOM_ID_AUTHORITY or urlsplit(settings.NEWSROOM_SITE_URL).hostname
         return f"tag:{host},{article.created_at:%Y-%m-%d}:article:{article.pk}"
 
     item_guid_is_permalink = False
@@ -118,13 +150,10 @@ class ArticleFeed(Feed):
         return {
             "content": article.body_html,
             "authors": [
-                {"name": author.name, "uri": self.absolute(author.get_absolute_url())}
+                {"name": author.name, "uri": absolute_url(author.get_absolute_url())}
                 for author in article.byline_authors
             ],
         }
-
-    def absolute(self, path):
-        return add_domain(self.site_domain, path, self.request.is_secure())
 
 
 class LatestArticlesFeed(ArticleFeed):
@@ -157,7 +186,7 @@ class SectionFeed(ArticleFeed):
         return f"{settings.NEWSROOM_SITE_NAME}: {section.name}"
 
     def link(self, section):
-        return section.get_absolute_url()
+        return absolute_url(section.get_absolute_url())
 
     def description(self, section):
         return section.description or f"The newest {section.name} stories from {settings.NEWSROOM_SITE_NAME}."
@@ -165,7 +194,7 @@ class SectionFeed(ArticleFeed):
 
 class TagFeed(ArticleFeed):
     def get_object(self, request, slug):
-        return Tag.objects.get(slug=slug)
+        return Article.objects.published().tags_in_use().get(slug=slug)
 
     def scope(self, tag):
         return Article.objects.published().tagged_with_all([tag])
@@ -174,7 +203,7 @@ class TagFeed(ArticleFeed):
         return f"{settings.NEWSROOM_SITE_NAME}: {tag.name}"
 
     def link(self, tag):
-        return tag.get_absolute_url()
+        return absolute_url(tag.get_absolute_url())
 
     def description(self, tag):
         return tag.description or f"The newest stories about {tag.name} from {settings.NEWSROOM_SITE_NAME}."

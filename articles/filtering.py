@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from django.core.exceptions import BadRequest
 from django.http import Http404
 
-from articles.models import Section, Tag
+from articles.models import Article, Section
 
 MAX_TAGS = 6
 MAX_SLUG_LENGTH = 100
@@ -43,7 +43,9 @@ class ListFilters:
             raise BadRequest(f"Filter by at most {MAX_TAGS} tags at once.")
         tags = []
         if slugs:
-            found = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
+            # Only topics readers know of: one carried by drafts alone is as unknown as a typo.
+            in_use = Article.objects.published().tags_in_use()
+            found = {tag.slug: tag for tag in in_use.filter(slug__in=slugs)}
             missing = [slug for slug in slugs if slug not in found]
             if missing:
                 raise Http404(f"No topic “{missing[0]}”.")

@@ -18,6 +18,7 @@ from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
 from articles.addresses import slug_address
+from articles.plain_text import strip_text_fields
 from articles.rendering import count_words, render_markdown
 
 READING_WORDS_PER_MINUTE = 230
@@ -33,7 +34,19 @@ def derive_from_body(body):
     return render_markdown(body), count_words(body)
 
 
-class Section(models.Model):
+class PlainTextModel(models.Model):
+    """Saved without C0 control characters in any text field (articles/plain_text.py): the way in
+    for the admin, the importers and the shell alike."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        strip_text_fields(self)
+        super().save(*args, **kwargs)
+
+
+class Section(PlainTextModel):
     name = models.CharField(max_length=100, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
     description = models.TextField(blank=True)
@@ -49,7 +62,7 @@ class Section(models.Model):
         return slug_address("articles:section", self.slug)
 
 
-class Author(models.Model):
+class Author(PlainTextModel):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=200, unique=True)
     bio = models.TextField("short bio", blank=True)
@@ -71,7 +84,7 @@ class Author(models.Model):
         return slug_address("articles:author", self.slug)
 
 
-class Tag(TagBase):
+class Tag(PlainTextModel, TagBase):
     """A topic. Topic pages show the description above the tag's articles."""
 
     description = models.TextField(blank=True)
@@ -89,13 +102,16 @@ class Tag(TagBase):
     class Meta:
         ordering = ["name"]
 
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return slug_address("articles:tag", self.slug)
+
     def slugify(self, tag, i=None):
         # taggit's default would give an empty slug for a name without ASCII letters.
         slug = slugify(tag)[:90] or "topic"
         return f"{slug}-{i}" if i is not None else slug
-
-    def get_absolute_url(self):
-        return slug_address("articles:tag", self.slug)
 
 
 class TaggedArticle(TaggedItemBase):
@@ -212,6 +228,12 @@ class ArticleQuerySet(models.QuerySet):
             .annotate(shared_tags=Subquery(shared_count))
             .order_by("-shared_tags", "-published_at", "-pk")[:limit]
         )
+
+    def tags_in_use(self):
+        """The tags carried by at least one of these articles. On ``published()``: the topics a
+        reader may know of; one used only by drafts or scheduled stories has no page yet."""
+        carried = TaggedArticle.objects.filter(tag=OuterRef("pk"), content_object__in=self.values("pk"))
+        return Tag.objects.filter(Exists(carried))
 
     def tag_counts(self, exclude=()):
         """The tags on these articles with how many of them carry each, most used first."""
@@ -339,6 +361,7 @@ class Article(models.Model):
         ``derived`` is ``derive_from_body(self.body)`` when it was computed already (bulk imports
         compute it in worker processes and write without save()).
         """
+        strip_text_fields(self)  # before rendering, so the HTML is clean too
         self.body_html, self.word_count = derived or derive_from_body(self.body)
         self.edit_version += 1
 
@@ -467,7 +490,7 @@ class SlugRedirect(models.Model):
         return f"{self.old_slug} → {self.article.slug}"
 
 
-class Correction(models.Model):
+class Correction(PlainTextModel):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
     date = models.DateTimeField(default=timezone.now)
     text = models.TextField()
@@ -533,3 +556,21 @@ class PublicationEvent(models.Model):
         if action:
             cls.objects.create(article=article, action=action, actor=actor, published_at=article.published_at)
         return action
+
+class ContentVersion(models.Model):
+    """One row: the version of everything readers can see, and when a scheduled story next goes
+    live. Cached pages are stored under the version (articles/caching.py). It lives in the database,
+    bumped in the same transaction as the change it stands for, so a change can never be committed
+    without retiring the pages that showed the old state, whether or not the cache was reachable."""
+
+    ROW = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=ROW)
+    version = models.BigIntegerField()
+    next_publication = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="content_version_one_row")]
+
+    def __str__(self):
+        return f"content version {self.version}"

@@ -24,3 +24,14 @@ def strip_control_characters(text):
     if not text:
         return text
     return CONTROL_CHARACTERS.sub("", text)
+
+
+def strip_text_fields(instance):
+    """Clean every text field of a model ``instance`` in place, before it is written."""
+    from django.db import models
+
+    for field in instance._meta.concrete_fields:
+        if isinstance(field, models.CharField | models.TextField):
+            value = getattr(instance, field.attname)
+            if isinstance(value, str):
+                setattr(instance, field.attname, strip_control_characters(value))

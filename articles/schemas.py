@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 from pydantic import WithJsonSchema
 
+from articles.addresses import absolute_url
 from articles.filtering import MAX_SLUG_LENGTH, MAX_TAGS
 from articles.models import Article
 from articles.search import MAX_QUERY_LENGTH
@@ -56,10 +57,6 @@ class ArticleFilters(Schema):
     page: int = Field(1, ge=1, description=f"Page number, {PAGE_SIZE} articles a page.")
 
 
-def _absolute(context, path):
-    return context["request"].build_absolute_uri(path)
-
-
 class SectionRef(Schema):
     slug: str
     name: str
@@ -93,7 +90,7 @@ class ArticleCard(Schema):
 
     @staticmethod
     def resolve_url(article, context):
-        return _absolute(context, article.get_absolute_url())
+        return absolute_url(article.get_absolute_url())
 
     @staticmethod
     def resolve_authors(article):
@@ -140,7 +137,7 @@ class SectionOut(Schema):
 
     @staticmethod
     def resolve_url(section, context):
-        return _absolute(context, section.get_absolute_url())
+        return absolute_url(section.get_absolute_url())
 
 
 class TagOut(Schema):
@@ -152,13 +149,7 @@ class TagOut(Schema):
 
     @staticmethod
     def resolve_url(tag, context):
-        return _absolute(context, tag.get_absolute_url())
-
-
-class Message(Schema):
-    """A 400 or 404: what was wrong, in words a person can act on."""
-
-    detail: str = Field(examples=["No topic “trde”."])
+        return absolute_url(tag.get_absolute_url())
 
 
 class InvalidParameter(Schema):
@@ -168,7 +159,11 @@ class InvalidParameter(Schema):
     ctx: dict[str, Any] | None = Field(None, description="The constraint that failed, when there is one.")
 
 
-class ValidationErrors(Schema):
-    """A 422: a parameter of the wrong type or out of range, one entry per problem."""
+class Message(Schema):
+    """A 400 or 404: what was wrong, in words a person can act on. A parameter of the wrong type or
+    out of range (``page=abc``) also lists each problem for a program to read."""
 
-    detail: list[InvalidParameter]
+    detail: str = Field(examples=["No topic “trde”."])
+    problems: list[InvalidParameter] | None = Field(
+        None, description="For a malformed parameter: one entry per problem."
+    )

@@ -7,11 +7,11 @@ past the 50,000 URLs one sitemap may hold: Django splits a long one into pages t
 
 from datetime import timedelta
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
-from django.contrib.sites.shortcuts import get_current_site
 from django.db.models import Max
 from django.db.models.functions import Greatest
 from django.template.response import TemplateResponse
@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+from articles.addresses import absolute_url
 from articles.models import Article, Section, Tag
 
 NEWS_WINDOW = timedelta(hours=48)
@@ -34,7 +35,17 @@ def _last_change(prefix=""):
     return Max(Greatest(f"{prefix}published_at", f"{prefix}updated_at"))
 
 
-class ArticleSitemap(Sitemap):
+class SiteSitemap(Sitemap):
+    """A sitemap whose URLs are on the site's canonical origin, never the requested host."""
+
+    def get_protocol(self, protocol=None):
+        return urlsplit(settings.NEWSROOM_SITE_URL).scheme
+
+    def get_domain(self, site=None):
+        return urlsplit(settings.NEWSROOM_SITE_URL).netloc
+
+
+class ArticleSitemap(SiteSitemap):
     def items(self):
         return Article.objects.published().newest_first().only("slug", "updated_at")
 
@@ -46,7 +57,7 @@ class ArticleSitemap(Sitemap):
         return Article.objects.published().aggregate(latest=Max("updated_at"))["latest"]
 
 
-class SectionSitemap(Sitemap):
+class SectionSitemap(SiteSitemap):
     """Sections with public articles; an empty section page is nothing to crawl."""
 
     def items(self):
@@ -63,7 +74,7 @@ class SectionSitemap(Sitemap):
         return Article.objects.published().aggregate(latest=_last_change())["latest"]
 
 
-class TagSitemap(Sitemap):
+class TagSitemap(SiteSitemap):
     """Topics with public articles, as on the /tags/ page."""
 
     def items(self):
@@ -104,9 +115,19 @@ def revalidated(view):
 
 
 @revalidated
+@sitemap_views.x_robots_tag
 def sitemap_index(request):
-    return sitemap_views.index(
-        request, SITEMAPS, template_name="sitemaps/index.xml", sitemap_url_name="sitemap-section"
+    # Django's index view puts the requested host in every location; this one, the site's origin.
+    entries = []
+    for section, sitemap_class in SITEMAPS.items():
+        sitemap = sitemap_class()
+        location = absolute_url(reverse("sitemap-section", kwargs={"section": section}))
+        last_mod = sitemap.get_latest_lastmod()
+        entries.append({"location": location, "last_mod": last_mod})
+        for page in range(2, sitemap.paginator.num_pages + 1):
+            entries.append({"location": f"{location}?p={page}", "last_mod": last_mod})
+    return TemplateResponse(
+        request, "sitemaps/index.xml", {"sitemaps": entries}, content_type="application/xml"
     )
 
 
@@ -121,7 +142,7 @@ def news_sitemap(request):
     articles = recent.newest_first().only("slug", "headline", "published_at")[:NEWS_SITEMAP_LIMIT]
     context = {
         "articles": articles,
-        "site_url": f"{request.scheme}://{get_current_site(request).domain}",
+        "site_url": settings.NEWSROOM_SITE_URL,
         "publication_name": settings.NEWSROOM_SITE_NAME,
     }
     return TemplateResponse(request, "sitemaps/news.xml", context, content_type="application/xml")
@@ -131,8 +152,8 @@ def news_sitemap(request):
 def robots_txt(request):
     context = {
         "sitemaps": [
-            request.build_absolute_uri(reverse("sitemap")),
-            request.build_absolute_uri(reverse("news-sitemap")),
+            absolute_url(reverse("sitemap")),
+            absolute_url(reverse("news-sitemap")),
         ]
     }
     return TemplateResponse(request, "robots.txt", context, content_type="text/plain; charset=utf-8")

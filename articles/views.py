@@ -16,6 +16,7 @@ from django.views.decorators.cache import cache_control, never_cache
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import caching, search
+from articles.addresses import absolute_url
 from articles.filtering import ListFilters
 from articles.models import (
     BYLINES_PREFETCH,
@@ -25,7 +26,6 @@ from articles.models import (
     Author,
     Section,
     SlugRedirect,
-    Tag,
 )
 from articles.preview import article_id_from_token
 from articles.structured_data import article_graph, as_json_ld
@@ -125,7 +125,7 @@ class FilteredArticleList(ListView):
         if page.number > 1:
             params.append(("page", page.number))
         query = f"?{urlencode(params)}" if params else ""
-        return self.request.build_absolute_uri(f"{self.request.path}{query}")
+        return absolute_url(f"{self.request.path}{query}")
 
 
 class ArticleList(FilteredArticleList):
@@ -147,7 +147,7 @@ class TagArticles(FilteredArticleList):
     extra_context = {"page_kind": "tag"}
 
     def get_scope(self):
-        tag = get_object_or_404(Tag, slug=self.kwargs["slug"])
+        tag = get_object_or_404(Article.objects.published().tags_in_use(), slug=self.kwargs["slug"])
         self.scope_tags = (tag,)
         return tag
 
@@ -205,10 +205,10 @@ class ArticleDetail(DetailView):
     def get_context_data(self, **kwargs):
         article = self.object
         related = Article.objects.published().related_to(article).select_related("section")
-        graph = article_graph(article, self.request.build_absolute_uri)
+        graph = article_graph(article, absolute_url)
         return super().get_context_data(
             related=list(related),
-            canonical_url=self.request.build_absolute_uri(article.get_absolute_url()),
+            canonical_url=absolute_url(article.get_absolute_url()),
             structured_data=[as_json_ld(block) for block in graph],
             **kwargs,
         )

@@ -18,6 +18,8 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.timezone import template_localtime
 
+from articles.addresses import absolute_url
+
 # The Jinja2 templates, by name or by folder.
 PUBLIC_TEMPLATES = {"base.html", "400.html", "404.html", "500.html"}
 PUBLIC_FOLDERS = ("articles/", "includes/")
@@ -80,7 +82,7 @@ def date(value, arg=None):
 def environment(**options):
     options.update(loader=PublicTemplateLoader(options["loader"]), autoescape=True)
     env = jinja2.Environment(**options)
-    env.globals.update(url=url, static=static, querystring=querystring)
+    env.globals.update(url=url, static=static, querystring=querystring, absolute_url=absolute_url)
     env.filters.update(
         date=date,
         pluralize=defaultfilters.pluralize,

@@ -7,6 +7,7 @@ secret key unless debug is on, SQLite when DATABASE_URL is absent.
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -51,6 +52,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # TRACE and CONNECT refused everywhere, HEAD answered like GET by the API too (articles/methods.py).
+    "articles.methods.HttpMethodsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Anonymous public pages from the shared cache (articles/caching.py). Up here, a hit skips every
     # middleware below; a miss runs them all and the final response, compressed and with its CSP,
@@ -183,8 +186,27 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TAGGIT_CASE_INSENSITIVE = True
 
 NEWSROOM_SITE_NAME = os.environ.get("NEWSROOM_SITE_NAME", "Newsroom")
+
+
+def _site_url():
+    """The canonical origin of every absolute URL (pages, feeds, sitemaps, API). Never taken from
+    the request: a Host header is the client's to write, and a cached page must not carry it."""
+    value = os.environ.get("NEWSROOM_SITE_URL", "").strip().rstrip("/")
+    if not value:
+        # Development: the first allowed host (".example.org" allows its subdomains; "*" names none).
+        host = ALLOWED_HOSTS[0].lstrip(".") if ALLOWED_HOSTS else ""
+        return f"http://{host if host and host != '*' else 'localhost'}"
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query:
+        raise ImproperlyConfigured(
+            f"NEWSROOM_SITE_URL must be an origin such as https://news.example.org, not “{value}”."
+        )
+    return value
+
+
+NEWSROOM_SITE_URL = _site_url()
 # The domain in feed GUIDs (tag: URIs). Set it so entry ids survive a move to another host;
-# unset, the requested host is used.
+# unset, the site URL's host is used.
 NEWSROOM_ID_AUTHORITY = os.environ.get("NEWSROOM_ID_AUTHORITY", "")
 # How long a draft's signed preview link works.
 NEWSROOM_PREVIEW_MAX_AGE = int(os.environ.get("NEWSROOM_PREVIEW_MAX_AGE", 24 * 60 * 60))

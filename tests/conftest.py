@@ -2,6 +2,13 @@
 
 import importlib
 import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -150,3 +157,90 @@ def write(tmp_path, request):
         return path
 
     return write
+
+
+# The shared page cache, on a real Redis.
+
+REDIS_URL = os.environ.get("NEWSROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def redis_reachable():
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _missing_service(reason):
+    if os.environ.get("NEWSROOM_REQUIRE_BROWSER") == "1":  # CI: every service must be there
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def _use_redis(settings, url):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # each test its own keys
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+    settings.NEWSROOM_PAGE_CACHE = True
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """The page cache on the machine's Redis."""
+    if not redis_reachable():
+        _missing_service(f"Redis is not running at {REDIS_URL} (start it: redis-server --daemonize yes)")
+    _use_redis(settings, REDIS_URL)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class RedisServer:
+    """A redis-server of the test's own, on its own port, that the test may pause and resume."""
+
+    def __init__(self, process, port):
+        self.process, self.port = process, port
+        self.url = f"redis://127.0.0.1:{port}/0"
+
+    def pause(self):
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self):
+        self.process.send_signal(signal.SIGCONT)
+
+
+@pytest.fixture
+def private_redis(settings):
+    """The page cache on a Redis server this test started and controls."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        _missing_service("redis-server is not installed")
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+    server = RedisServer(process, port)
+    _use_redis(settings, server.url)
+    yield server
+    server.resume()
+    process.terminate()
+    process.wait(timeout=10)

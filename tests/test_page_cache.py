@@ -21,46 +21,22 @@ PROJECT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("NEWSROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
-def redis_reachable():
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture
-def shared_cache(settings):
-    if not redis_reachable():
-        reason = f"Redis is not running at {REDIS_URL} (start it: redis-server --daemonize yes)"
-        if os.environ.get("NEWSROOM_REQUIRE_BROWSER") == "1":  # CI: every service must be there
-            pytest.fail(reason)
-        pytest.skip(reason)
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # each test its own keys
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
-    settings.NEWSROOM_PAGE_CACHE = True
-
-
 def get(client, url):
     response = client.get(url)
     return response, response.content.decode()
 
 
 @pytest.mark.django_db(transaction=True)
-def test_second_request_is_served_from_the_cache_without_queries(client, shared_cache, make_article):
+def test_second_request_is_served_from_the_cache_with_one_query(client, shared_cache, make_article):
     make_article("Envoy lands in Beijing", tags=["China"])
     first, _ = get(client, "/articles/")
     assert first["X-Cache"] == "miss"
     with CaptureQueriesContext(connection) as queries:
         second, page = get(client, "/articles/")
     assert second["X-Cache"] == "hit"
-    assert len(queries) == 0
+    # The content version, read from the database so a change made while Redis was unreachable
+    # is never undone (tests/test_cache_outage.py): the one query a hit costs.
+    assert len(queries) == 1
     assert "Envoy lands in Beijing" in page
 
 
@@ -233,7 +209,7 @@ def test_a_hit_is_the_miss_byte_for_byte_with_the_same_headers(client, shared_ca
         with CaptureQueriesContext(connection) as queries:
             hit = client.get(url, headers=headers)
         assert (miss["X-Cache"], hit["X-Cache"]) == ("miss", "hit")
-        assert len(queries) == 0
+        assert len(queries) == 1  # the content version
         assert hit.status_code == miss.status_code
         assert hit.content == miss.content
         assert headers_of(hit) == headers_of(miss)
@@ -288,7 +264,7 @@ def test_a_conditional_get_on_a_hit_answers_304_without_a_body(client, shared_ca
                 response = client.get("/articles/", headers={**headers, "if-none-match": etag})
             assert response.status_code == 304, etag
             assert response.content == b""
-            assert len(queries) == 0
+            assert len(queries) == 1  # the content version
             assert response["ETag"] and response["Cache-Control"] and "Accept-Encoding" in response["Vary"]
         stale = client.get("/articles/", headers={**headers, "if-none-match": '"not-this-page"'})
         assert stale.status_code == 200 and stale["X-Cache"] == "hit"
@@ -388,26 +364,6 @@ def test_uncacheable_requests_and_responses_pass_through(client, shared_cache, m
     assert response.status_code == 200 and "X-Cache" not in response
     assert "X-Cache" not in client.post("/articles/")
     assert "X-Cache" not in client.get("/healthz")
-
-
-@pytest.mark.django_db(transaction=True)
-def test_a_lost_version_counter_never_brings_back_an_old_page(client, shared_cache, make_article, editor):
-    from django.core.cache import cache
-
-    from articles.caching import VERSION_KEY
-
-    article = make_article("Envoy lands in Beijing")
-    for _ in range(3):  # pages stored under several versions, the last one showing the story
-        get(client, "/articles/")
-        article.unpublish(by=editor)
-        article.publish(by=editor)
-    get(client, "/articles/")
-    assert get(client, "/articles/")[0]["X-Cache"] == "hit"
-    article.unpublish(by=editor)
-    cache.delete(VERSION_KEY)  # Redis evicted or lost the counter
-    response, page = get(client, "/articles/")
-    assert response["X-Cache"] == "miss"
-    assert "Envoy lands in Beijing" not in page
 
 
 @pytest.mark.django_db(transaction=True)
