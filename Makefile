@@ -34,8 +34,18 @@ run: $(VENV)/.installed .secret_key
 	@echo "  DJANGO_SECRET_KEY=\"\$$(cat .secret_key)\" $(BIN)/python manage.py createsuperuser"
 	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-test: $(VENV)/.installed-dev
+# npm's axe-core and lighthouse when Node is there; browser tests say so up front when Chromium is not
+# (they skip then, and CI, which installs it, turns a skip into a failure).
+test: $(VENV)/.installed-dev node-packages
+	@test -x "$(CHROME_PATH)" || command -v chromium >/dev/null 2>&1 || \
+		echo "NOTE: Chromium is not installed, so the browser tests in tests/browser/ will SKIP." \
+		"Install Debian's chromium (apt-get install chromium) to run them; CI does."
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+.PHONY: node-packages
+node-packages:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory node_modules/.installed; \
+	else echo "NOTE: npm is not installed: the accessibility tests (axe-core) will skip."; fi
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/python -m ruff check .
