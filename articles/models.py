@@ -7,7 +7,7 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 from django.db.models.expressions import RawSQL
@@ -333,12 +333,21 @@ class Article(models.Model):
 
     def save(self, *args, **kwargs):
         self.prepare_for_write()
+        # An old slug belongs to its article (SlugRedirect): no save, from the admin, a revision
+        # restore or the shell, takes it. Asked on every save, not only when the slug looks changed,
+        # as the remembered slug goes stale after refresh_from_db().
+        held = SlugRedirect.held_for_another(self.slug, self)
+        if held is not None:
+            raise SlugRedirect.Held(
+                f"{held.owner_phrase()}; only an editor can free it, by deleting that redirect."
+            )
         super().save(*args, **kwargs)
         stored_slug = getattr(self, "_stored_slug", None)
         if stored_slug and stored_slug != self.slug:
-            SlugRedirect.objects.update_or_create(old_slug=stored_slug, defaults={"article": self})
-            # Taking a slug back removes its redirect, so the article answers at it again.
-            SlugRedirect.objects.filter(old_slug=self.slug).delete()
+            # Never update: a former slug that already leads to another article stays with it.
+            SlugRedirect.objects.get_or_create(old_slug=stored_slug, defaults={"article": self})
+            # Taking back its own former slug removes that redirect, so it answers there again.
+            SlugRedirect.objects.filter(old_slug=self.slug, article=self).delete()
         self._stored_slug = self.slug
         self._stored_status = self.status
 
@@ -354,6 +363,11 @@ class Article(models.Model):
         if "status" in instance.__dict__:
             instance._stored_status = instance.status
         return instance
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using, fields, from_queryset)
+        if fields is None or "slug" in fields:
+            self._stored_slug = self.slug  # else a rename after a refresh redirects the wrong slug
 
     def prepare_for_write(self, derived=None):
         """Work out, once per write, what is stored beside the body, and bump edit_version.
@@ -480,14 +494,35 @@ CARD_PREFETCHES = (BYLINES_PREFETCH, TOPICS_PREFETCH)
 
 
 class SlugRedirect(models.Model):
-    """An article's former slug, answered with a 301 to its current address."""
+    """An article's former slug, answered with a 301 to its current address.
+
+    It belongs to that article: while it exists no other article may take the slug, so the story's
+    inbound links never lead elsewhere. Only an editor can free it, by deleting it (issue 12).
+    """
+
+    class Held(ValidationError):
+        """A save would give an article a slug that is another article's former address."""
 
     old_slug = models.SlugField(max_length=200, unique=True)
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="old_slugs")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True)  # when the article left this slug
 
     def __str__(self):
         return f"{self.old_slug} → {self.article.slug}"
+
+    @classmethod
+    def held_for_another(cls, slug, article):
+        """The redirect keeping ``slug`` as the former address of an article other than ``article``
+        (saved or not), or None."""
+        redirects = cls.objects.select_related("article").filter(old_slug=slug)
+        if article.pk is not None:
+            redirects = redirects.exclude(article_id=article.pk)
+        return redirects.first()
+
+    def owner_phrase(self):
+        """Whose address this was and until when, for a refusal: “Headline” used this address until …"""
+        until = timezone.localtime(self.created_at)
+        return f"“{self.article.headline}” used this address until {until:%d %b %Y}"
 
 
 class Correction(PlainTextModel):
@@ -556,6 +591,7 @@ class PublicationEvent(models.Model):
         if action:
             cls.objects.create(article=article, action=action, actor=actor, published_at=article.published_at)
         return action
+
 
 class ContentVersion(models.Model):
     """One row: the version of everything readers can see, and when a scheduled story next goes
