@@ -25,8 +25,9 @@ import time
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connections
+from django.db import connection, connections
 from django.db.models import F, Min, Subquery
+from django.db.models.signals import post_delete
 from django.http import HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.utils import timezone
@@ -94,26 +95,44 @@ def _create_version_row(using=None):
     )
 
 
-def bump_version(using=None):
+def bump_version(using=None, *, withdrawn=False):
     """Retire every cached page: one UPDATE, in the caller's transaction, so it commits (or rolls
-    back) with the change it stands for. It also looks ahead to the next scheduled publication."""
-    bumped = _version_row(using).update(version=F("version") + 1, next_publication=_next_publication(using))
-    if not bumped:
+    back) with the change it stands for. It also looks ahead to the next scheduled publication, and
+    notes the time when ``withdrawn`` says a story left the public site."""
+    values = {"version": F("version") + 1, "next_publication": _next_publication(using)}
+    if withdrawn:
+        values["withdrawn_at"] = timezone.now()
+    if not _version_row(using).update(**values):
         _create_version_row(using)
+        if withdrawn:
+            _version_row(using).update(withdrawn_at=timezone.now())
 
 
 def current_version():
     """The content version pages are cached under now. A scheduled publication that has come due
-    bumps it first, once, whichever process notices."""
-    row = _version_row()
-    found = row.values_list("version", "next_publication").first()
+    bumps it first, once, whichever process notices.
+
+    Read on every cacheable request, so written as one plain statement: the ORM would triple its
+    cost, and this is most of what a cache hit costs.
+    """
+    from articles.models import ContentVersion
+
+    table = connection.ops.quote_name(ContentVersion._meta.db_table)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT version, CASE WHEN next_publication <= %s THEN 1 ELSE 0 END FROM {table} WHERE id = %s",
+            [connection.ops.adapt_datetimefield_value(now), ContentVersion.ROW],
+        )
+        found = cursor.fetchone()
     if found is None:
         _create_version_row()
-        found = row.values_list("version", "next_publication").first()
-    version, next_publication = found
-    if next_publication is not None and next_publication <= timezone.now():
+        return current_version()
+    version, due = found
+    if due:
         # Conditional, so of several processes noticing at once only one bumps.
-        row.filter(next_publication__lte=timezone.now()).update(
+        row = _version_row()
+        row.filter(next_publication__lte=now).update(
             version=F("version") + 1, next_publication=_next_publication()
         )
         version = row.values_list("version", flat=True).first()
@@ -123,9 +142,15 @@ def current_version():
 # What retires the pages.
 
 
-def content_changed(**kwargs):
+def content_changed(withdrawn=False, **kwargs):
     """Make every cached page stale, with the current transaction. Safe to call often."""
-    bump_version()
+    bump_version(withdrawn=withdrawn)
+
+
+def last_withdrawal():
+    """When a story last left the public site (unpublished or deleted), or None. Sitemaps move
+    their lastmod with it, so crawlers come back for the list that no longer holds the story."""
+    return _version_row().values_list("withdrawn_at", flat=True).first()
 
 
 def deployed(using="default", **kwargs):
@@ -157,10 +182,18 @@ def _stays_off_public(article, created):
     return article.status != Status.PUBLISHED and before != Status.PUBLISHED
 
 
-def article_changed(sender, instance, created=False, **kwargs):
+def article_changed(sender, instance, created=False, signal=None, **kwargs):
     """post_save / post_delete of an Article."""
     if not _stays_off_public(instance, created):
-        content_changed()
+        content_changed(withdrawn=_leaves_public(instance, deleted=signal is post_delete))
+
+
+def _leaves_public(article, deleted):
+    """True when a published (or scheduled) article is deleted or goes back to draft or review."""
+    from articles.models import Status
+
+    was_published = getattr(article, "_stored_status", Status.PUBLISHED) == Status.PUBLISHED
+    return was_published and (deleted or article.status != Status.PUBLISHED)
 
 
 def article_part_changed(sender, instance, **kwargs):

@@ -604,6 +604,7 @@ class ContentVersion(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=ROW)
     version = models.BigIntegerField()
     next_publication = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True, help_text="When a story last left the site.")
 
     class Meta:
         constraints = [models.CheckConstraint(condition=models.Q(id=1), name="content_version_one_row")]

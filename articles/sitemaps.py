@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
+from articles import caching
 from articles.addresses import absolute_url
 from articles.models import Article, Section, Tag
 
@@ -118,11 +119,14 @@ def revalidated(view):
 @sitemap_views.x_robots_tag
 def sitemap_index(request):
     # Django's index view puts the requested host in every location; this one, the site's origin.
+    # A story taken down leaves every list it was on, so each sitemap counts as changed then too:
+    # crawlers come back and find its URL gone.
+    withdrawn = caching.last_withdrawal()
     entries = []
     for section, sitemap_class in SITEMAPS.items():
         sitemap = sitemap_class()
         location = absolute_url(reverse("sitemap-section", kwargs={"section": section}))
-        last_mod = sitemap.get_latest_lastmod()
+        last_mod = max(filter(None, [sitemap.get_latest_lastmod(), withdrawn]), default=None)
         entries.append({"location": location, "last_mod": last_mod})
         for page in range(2, sitemap.paginator.num_pages + 1):
             entries.append({"location": f"{location}?p={page}", "last_mod": last_mod})

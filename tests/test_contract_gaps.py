@@ -122,3 +122,23 @@ def test_trace_is_refused_everywhere(client, make_article, url):
     assert response.status_code == 405
     assert b"Envoy" not in response.content
     assert Article.objects.count() == 1
+
+
+@pytest.mark.parametrize("take_down", ["unpublish", "delete"])
+def test_taking_a_story_down_moves_the_sitemap_index_lastmod(
+    client, make_article, editor, time_machine, take_down
+):
+    """Crawlers are told the sitemaps changed, so they come back and find the story's URL gone."""
+    make_article("Older story", tags=["China"])
+    story = make_article("Envoy lands", tags=["China"], slug="envoy-lands")
+    before = lastmods(client)
+    time_machine.move_to(timezone.now() + timedelta(hours=3))
+    if take_down == "unpublish":
+        story.unpublish(by=editor)
+    else:
+        story.delete()
+    after = lastmods(client)
+    for name in ("articles", "sections", "tags"):
+        location = f"http://testserver/sitemap-{name}.xml"
+        assert after[location] > before[location], name
+    assert "http://testserver/articles/envoy-lands/" not in after

@@ -59,6 +59,10 @@ class Migration(migrations.Migration):
                 ("id", models.PositiveSmallIntegerField(default=1, primary_key=True, serialize=False)),
                 ("version", models.BigIntegerField()),
                 ("next_publication", models.DateTimeField(blank=True, null=True)),
+                (
+                    "withdrawn_at",
+                    models.DateTimeField(blank=True, help_text="When a story last left the site.", null=True),
+                ),
             ],
             options={
                 "constraints": [
