@@ -7,9 +7,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
+from django.db.models import Sum
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django_otp import devices_for_user, user_has_device
 from django_otp.forms import OTPAuthenticationFormMixin
+
+from articles.client_address import client_address
 
 EDITORS_DAY_ROWS = 10
 RECENT = timedelta(days=2)
@@ -73,9 +77,32 @@ class NewsroomAdminSite(admin.AdminSite):
             return False
         return request.user.is_verified() or not needs_second_factor(request.user)
 
+    def login(self, request, extra_context=None):
+        if request.method == "POST" and address_throttled(request):
+            context = {**self.each_context(request), "cooloff_minutes": _cooloff_minutes()}
+            return TemplateResponse(request, "admin/address_throttled.html", context, status=429)
+        return super().login(request, extra_context)
+
     def index(self, request, extra_context=None):
         context = {"editors_day": editors_day(request.user), **(extra_context or {})}
         return super().index(request, context)
+
+
+def _cooloff_minutes():
+    return int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+
+
+def address_throttled(request):
+    """Whether the client's address made NEWSROOM_ADDRESS_FAILURE_LIMIT failed sign-ins, over any
+    accounts, within the cool-off time. django-axes locks each account at its own limit; this
+    stops guesses spread thinly over many accounts, read from the attempts axes records."""
+    from axes.models import AccessAttempt
+
+    recent = AccessAttempt.objects.filter(
+        ip_address=client_address(request), attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME
+    )
+    failures = recent.aggregate(total=Sum("failures_since_start"))["total"] or 0
+    return failures >= settings.NEWSROOM_ADDRESS_FAILURE_LIMIT
 
 
 def editors_day(user):
