@@ -5,6 +5,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -32,8 +33,22 @@ from articles.models import (
 from articles.preview import preview_token
 
 
+class EditorsWriteWhatReadersSee:
+    """A section's, topic's or author's description is printed on its public page as written, so
+    only an editor (who may publish) writes it; anyone else sees it read-only, and a value posted
+    for it anyway is not in the form to be saved."""
+
+    reader_facing_fields = ("description",)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if can_publish(request.user):
+            return readonly
+        return [*readonly, *self.reader_facing_fields]
+
+
 @admin.register(Section)
-class SectionAdmin(admin.ModelAdmin):
+class SectionAdmin(EditorsWriteWhatReadersSee, admin.ModelAdmin):
     list_display = ["name", "slug", "position"]
     list_editable = ["position"]
     search_fields = ["name"]
@@ -41,7 +56,8 @@ class SectionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(admin.ModelAdmin):
+class AuthorAdmin(EditorsWriteWhatReadersSee, admin.ModelAdmin):
+    reader_facing_fields = ("bio",)
     list_display = ["name", "slug", "user"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
@@ -49,7 +65,7 @@ class AuthorAdmin(admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(EditorsWriteWhatReadersSee, admin.ModelAdmin):
     """Topics, with the aliases auto-tagging finds them by (articles.autotag)."""
 
     list_display = ["name", "slug", "alias_list"]
@@ -218,6 +234,20 @@ class ArticleAdmin(SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
         PublicationEvent.record(form.stored, obj, request.user)
 
+    # Deleting is how a desk takes a story down for legal reasons; the audit trail keeps a record
+    # of who did, with the story's headline and slug.
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            PublicationEvent.record_deletion(obj, request.user)
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for article in queryset:
+                PublicationEvent.record_deletion(article, request.user)
+            super().delete_queryset(request, queryset)
+
     # Bulk actions call the model's workflow methods, which check the permission again.
 
     @admin.action(description="Send to review", permissions=["change"])
@@ -297,11 +327,19 @@ def delete_unpublished_selected(modeladmin, request, queryset):
 class PublicationEventAdmin(admin.ModelAdmin):
     """Who published, unpublished, scheduled or sent what to review, and when. Read-only."""
 
-    list_display = ["at", "action", "article", "actor", "published_at"]
+    list_display = ["at", "action", "story", "actor", "published_at"]
     list_filter = ["action", ("actor", admin.RelatedOnlyFieldListFilter)]
     list_select_related = ["article", "actor"]
-    search_fields = ["article__headline"]
+    search_fields = ["headline", "slug"]
     date_hierarchy = "at"
+
+    @admin.display(description="Article", ordering="headline")
+    def story(self, event):
+        """The story as the record names it; a link while the story still exists."""
+        if event.article_id is None:
+            return format_html("{} <em>(deleted)</em>", event.headline)
+        url = reverse("admin:articles_article_change", args=[event.article_id])
+        return format_html('<a href="{}">{}</a>', url, event.headline)
 
     def has_add_permission(self, request):
         return False

@@ -543,7 +543,9 @@ class Correction(PlainTextModel):
 
 
 class PublicationEvent(models.Model):
-    """The audit trail: who sent what to review, published, scheduled or unpublished it, and when."""
+    """The audit trail: who sent what to review, published, scheduled, unpublished or deleted it,
+    and when. Each record keeps the headline and slug it was about, so the trail outlives a story
+    the desk had to delete."""
 
     class Action(models.TextChoices):
         SUBMITTED = "submitted", "Sent to review"
@@ -551,8 +553,13 @@ class PublicationEvent(models.Model):
         PUBLISHED = "published", "Published"
         SCHEDULED = "scheduled", "Scheduled"
         UNPUBLISHED = "unpublished", "Unpublished"
+        DELETED = "deleted", "Deleted"
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="publication_events")
+    article = models.ForeignKey(
+        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="publication_events"
+    )
+    headline = models.CharField(max_length=HEADLINE_MAX_LENGTH, blank=True)
+    slug = models.SlugField(max_length=200, blank=True, db_index=False)
     action = models.CharField(max_length=20, choices=Action.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -565,7 +572,7 @@ class PublicationEvent(models.Model):
         indexes = [models.Index(fields=["article", "-at"], name="event_by_article")]
 
     def __str__(self):
-        return f"{self.get_action_display()}: {self.article} by {self.actor or 'the system'}"
+        return f"{self.get_action_display()}: {self.headline} by {self.actor or 'the system'}"
 
     @classmethod
     def action_between(cls, stored, article):
@@ -589,8 +596,24 @@ class PublicationEvent(models.Model):
         """Log the step from ``stored`` to ``article`` taken by ``actor``, if it was one."""
         action = cls.action_between(stored, article)
         if action:
-            cls.objects.create(article=article, action=action, actor=actor, published_at=article.published_at)
+            cls.log(article, action, actor)
         return action
+
+    @classmethod
+    def record_deletion(cls, article, actor):
+        """Log that ``actor`` is deleting ``article``; call it before the delete."""
+        cls.log(article, cls.Action.DELETED, actor)
+
+    @classmethod
+    def log(cls, article, action, actor):
+        return cls.objects.create(
+            article=article,
+            headline=article.headline,
+            slug=article.slug,
+            action=action,
+            actor=actor,
+            published_at=article.published_at,
+        )
 
 
 class ContentVersion(models.Model):
