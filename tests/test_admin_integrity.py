@@ -96,7 +96,9 @@ def test_a_reporter_sees_descriptions_read_only(client, reporter, make_article):
         (Author, "/admin/articles/author/{pk}/change/", "bio"),
     ],
 )
-def test_a_forged_change_by_a_reporter_leaves_the_description(client, reporter, make_article, model, url, field):
+def test_a_forged_change_by_a_reporter_leaves_the_description(
+    client, reporter, make_article, model, url, field
+):
     """Reporters have no change permission on these; the server says so and changes nothing."""
     story = make_article("Envoy lands", tags=["China"])
     obj = {Tag: lambda: Tag.objects.get(slug="china"), Section: lambda: story.section}.get(

@@ -12,9 +12,9 @@ from django.urls import reverse, set_script_prefix
 from django.utils import timezone
 from lxml import html
 
-from articles import models, views
+from articles import views
 from articles.addresses import slug_address
-from articles.models import Article, Status
+from articles.models import Article, Section, Status, stories
 
 
 def page(client, url):
@@ -30,7 +30,7 @@ def test_newest_stories_of_every_section_and_nothing_hidden(make_article):
     make_article("Asia only", section="Asia", published_at=now - timedelta(days=30))
     make_article("World draft", section="World", status=Status.DRAFT, published_at=None)
     make_article("World scheduled", section="World", published_at=now + timedelta(hours=1))
-    models.Section.objects.create(name="Empty", slug="empty")  # a section with no story adds nothing
+    Section.objects.create(name="Empty", slug="empty")  # a section with no story adds nothing
 
     top = Article.objects.published().top_per_section(2).order_by("section__name", "-published_at")
     assert [article.headline for article in top] == ["Asia only", "World 0", "World 1"]
@@ -59,7 +59,7 @@ def test_related_coverage_is_chosen_among_the_newest_stories_sharing_a_tag(clien
         return [a.text_content().strip() for a in box[0].xpath(".//li/a")] if box else []
 
     assert related()[0] == "Old, shares three"  # within the window, the most shared tags lead
-    monkeypatch.setattr(models, "RELATED_CANDIDATES", 3)
+    monkeypatch.setattr(stories, "RELATED_CANDIDATES", 3)
     assert related() == ["Recent 0", "Recent 1", "Recent 2"]
 
 

@@ -1,4 +1,4 @@
-"""The desk's content: sections, authors, topic tags, articles and their corrections.
+"""Stories: articles, their bylines, former slugs, corrections and audit trail, and the workflow.
 
 Visibility lives in one place, ``Article.objects.published()``; every public surface starts there.
 """
@@ -12,12 +12,11 @@ from django.db import connections, models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
-from django.utils.text import slugify
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
-from taggit.models import TagBase, TaggedItemBase
 
 from articles.addresses import slug_address
+from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle
 from articles.plain_text import strip_text_fields
 from articles.rendering import count_words, render_markdown
 
@@ -32,99 +31,6 @@ def derive_from_body(body):
     """What an article works out from its Markdown body: (sanitised HTML, word count). A plain
     function so large imports can run it in worker processes."""
     return render_markdown(body), count_words(body)
-
-
-class PlainTextModel(models.Model):
-    """Saved without C0 control characters in any text field (articles/plain_text.py): the way in
-    for the admin, the importers and the shell alike."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        strip_text_fields(self)
-        super().save(*args, **kwargs)
-
-
-class Section(PlainTextModel):
-    name = models.CharField(max_length=100, unique=True)
-    slug = models.SlugField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
-    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the site navigation.")
-
-    class Meta:
-        ordering = ["position", "name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return slug_address("articles:section", self.slug)
-
-
-class Author(PlainTextModel):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=200, unique=True)
-    bio = models.TextField("short bio", blank=True)
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="author_profile",
-    )
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return slug_address("articles:author", self.slug)
-
-
-class Tag(PlainTextModel, TagBase):
-    """A topic. Topic pages show the description above the tag's articles."""
-
-    description = models.TextField(blank=True)
-    aliases = models.TextField(
-        blank=True,
-        default="",
-        help_text=(
-            "Other names for this topic, one per line, used by auto-tagging (e.g. Uighur, Uyghur). "
-            "Matched as whole words, ignoring case; a line in capitals (US, U.S.) matches only in "
-            "capitals. A line starting with ! is a phrase that contains a name but means something "
-            "else (e.g. !trade-off under Trade)."
-        ),
-    )
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-    def get_absolute_url(self):
-        return slug_address("articles:tag", self.slug)
-
-    def slugify(self, tag, i=None):
-        # taggit's default would give an empty slug for a name without ASCII letters.
-        slug = slugify(tag)[:90] or "topic"
-        return f"{slug}-{i}" if i is not None else slug
-
-
-class TaggedArticle(TaggedItemBase):
-    """A direct foreign key to Article: no generic relation on the public queries."""
-
-    content_object = models.ForeignKey("Article", on_delete=models.CASCADE, related_name="tagged_items")
-    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_articles")
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["content_object", "tag"], name="unique_article_tag"),
-        ]
-        indexes = [models.Index(fields=["tag", "content_object"], name="tagged_article_by_tag")]
 
 
 class Status(models.TextChoices):
@@ -194,8 +100,7 @@ class ArticleQuerySet(models.QuerySet):
         inner_sql, params = newest.values("pk")[:per_section].query.get_compiler(self.db).as_sql()
         if connections[self.db].vendor == "postgresql":
             ids = (
-                "SELECT top.* FROM articles_section AS front_section "
-                f"CROSS JOIN LATERAL ({inner_sql}) AS top"
+                f"SELECT top.* FROM articles_section AS front_section CROSS JOIN LATERAL ({inner_sql}) AS top"
             )
         else:
             ids = (
@@ -220,7 +125,10 @@ class ArticleQuerySet(models.QuerySet):
             return self.none()
         sharing = TaggedArticle.objects.filter(content_object=OuterRef("pk"), tag__in=tag_ids)
         candidates = (
-            self.exclude(pk=article.pk).filter(Exists(sharing)).newest_first().values("pk")[:RELATED_CANDIDATES]
+            self.exclude(pk=article.pk)
+            .filter(Exists(sharing))
+            .newest_first()
+            .values("pk")[:RELATED_CANDIDATES]
         )
         shared_count = sharing.order_by().values("content_object").annotate(n=Count("pk")).values("n")
         return (
@@ -255,8 +163,7 @@ class ArticleQuerySet(models.QuerySet):
         taggings = TaggedArticle._meta.db_table
         if connections[self.db].vendor == "postgresql":
             join = (
-                f"CROSS JOIN LATERAL (SELECT tag_id FROM {taggings} "
-                "WHERE content_object_id = recent.pk) AS t"
+                f"CROSS JOIN LATERAL (SELECT tag_id FROM {taggings} WHERE content_object_id = recent.pk) AS t"
             )
         else:
             join = f"JOIN {taggings} AS t ON t.content_object_id = recent.pk"
@@ -614,23 +521,3 @@ class PublicationEvent(models.Model):
             actor=actor,
             published_at=article.published_at,
         )
-
-
-class ContentVersion(models.Model):
-    """One row: the version of everything readers can see, and when a scheduled story next goes
-    live. Cached pages are stored under the version (articles/caching.py). It lives in the database,
-    bumped in the same transaction as the change it stands for, so a change can never be committed
-    without retiring the pages that showed the old state, whether or not the cache was reachable."""
-
-    ROW = 1
-
-    id = models.PositiveSmallIntegerField(primary_key=True, default=ROW)
-    version = models.BigIntegerField()
-    next_publication = models.DateTimeField(null=True, blank=True)
-    withdrawn_at = models.DateTimeField(null=True, blank=True, help_text="When a story last left the site.")
-
-    class Meta:
-        constraints = [models.CheckConstraint(condition=models.Q(id=1), name="content_version_one_row")]
-
-    def __str__(self):
-        return f"content version {self.version}"

@@ -1,0 +1,56 @@
+"""The desk's content: sections, authors, topic tags, articles and their corrections.
+
+Visibility lives in one place, ``Article.objects.published()``; every public surface starts there.
+The models are split by what they are (taxonomy, stories, the content version); import them from
+here.
+"""
+
+from articles.models.content_version import ContentVersion
+from articles.models.stories import (
+    BYLINES_PREFETCH,
+    CARD_PREFETCHES,
+    HEADLINE_MAX_LENGTH,
+    PUBLISH_PERMISSION,
+    READING_WORDS_PER_MINUTE,
+    RELATED_CANDIDATES,
+    TOPICS_PREFETCH,
+    UPDATE_GRACE,
+    Article,
+    ArticleAuthor,
+    ArticleQuerySet,
+    Correction,
+    PublicationEvent,
+    SlugRedirect,
+    Status,
+    WorkflowError,
+    can_publish,
+    derive_from_body,
+)
+from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle
+
+__all__ = [
+    "BYLINES_PREFETCH",
+    "CARD_PREFETCHES",
+    "HEADLINE_MAX_LENGTH",
+    "PUBLISH_PERMISSION",
+    "READING_WORDS_PER_MINUTE",
+    "RELATED_CANDIDATES",
+    "TOPICS_PREFETCH",
+    "UPDATE_GRACE",
+    "Article",
+    "ArticleAuthor",
+    "ArticleQuerySet",
+    "Author",
+    "ContentVersion",
+    "Correction",
+    "PlainTextModel",
+    "PublicationEvent",
+    "Section",
+    "SlugRedirect",
+    "Status",
+    "Tag",
+    "TaggedArticle",
+    "WorkflowError",
+    "can_publish",
+    "derive_from_body",
+]

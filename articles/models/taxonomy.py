@@ -1,0 +1,102 @@
+"""How stories are filed and credited: sections, authors and topic tags, and the text rule they share."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.text import slugify
+from taggit.models import TagBase, TaggedItemBase
+
+from articles.addresses import slug_address
+from articles.plain_text import strip_text_fields
+
+
+class PlainTextModel(models.Model):
+    """Saved without C0 control characters in any text field (articles/plain_text.py): the way in
+    for the admin, the importers and the shell alike."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        strip_text_fields(self)
+        super().save(*args, **kwargs)
+
+
+class Section(PlainTextModel):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order in the site navigation.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return slug_address("articles:section", self.slug)
+
+
+class Author(PlainTextModel):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    bio = models.TextField("short bio", blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="author_profile",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return slug_address("articles:author", self.slug)
+
+
+class Tag(PlainTextModel, TagBase):
+    """A topic. Topic pages show the description above the tag's articles."""
+
+    description = models.TextField(blank=True)
+    aliases = models.TextField(
+        blank=True,
+        default="",
+        help_text=(
+            "Other names for this topic, one per line, used by auto-tagging (e.g. Uighur, Uyghur). "
+            "Matched as whole words, ignoring case; a line in capitals (US, U.S.) matches only in "
+            "capitals. A line starting with ! is a phrase that contains a name but means something "
+            "else (e.g. !trade-off under Trade)."
+        ),
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return slug_address("articles:tag", self.slug)
+
+    def slugify(self, tag, i=None):
+        # taggit's default would give an empty slug for a name without ASCII letters.
+        slug = slugify(tag)[:90] or "topic"
+        return f"{slug}-{i}" if i is not None else slug
+
+
+class TaggedArticle(TaggedItemBase):
+    """A direct foreign key to Article: no generic relation on the public queries."""
+
+    content_object = models.ForeignKey("Article", on_delete=models.CASCADE, related_name="tagged_items")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_articles")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["content_object", "tag"], name="unique_article_tag"),
+        ]
+        indexes = [models.Index(fields=["tag", "content_object"], name="tagged_article_by_tag")]
