@@ -436,3 +436,21 @@ def test_every_change_a_reader_could_see_retires_the_cached_pages(client, shared
     story.refresh_from_db()
     story.publish(by=editor)
     assert not cached_after(client, "/articles/", story.delete)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_unpublishing_a_refreshed_copy_retires_the_pages(client, shared_cache, make_article, editor):
+    """A copy read as a draft, refreshed after an editor published it elsewhere, then saved as a
+    draft: the save takes a public story down, so the pages that showed it must go."""
+    from articles.models import Article
+
+    draft = make_article("Envoy lands in Beijing", status=Status.DRAFT, published_at=None)
+    copy = Article.objects.get(pk=draft.pk)
+    draft.publish(by=editor)
+    copy.refresh_from_db()
+    get(client, "/articles/")
+    assert get(client, "/articles/")[0]["X-Cache"] == "hit"
+    copy.status = Status.DRAFT
+    copy.save()
+    response, page = get(client, "/articles/")
+    assert "Envoy lands in Beijing" not in page

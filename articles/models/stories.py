@@ -275,6 +275,8 @@ class Article(models.Model):
         super().refresh_from_db(using, fields, from_queryset)
         if fields is None or "slug" in fields:
             self._stored_slug = self.slug  # else a rename after a refresh redirects the wrong slug
+        if fields is None or "status" in fields:
+            self._stored_status = self.status  # else unpublishing it could retire no cached page
 
     def prepare_for_write(self, derived=None):
         """Work out, once per write, what is stored beside the body, and bump edit_version.
