@@ -84,15 +84,14 @@ def _next_publication(using=None):
     return Subquery(upcoming.values("published_at")[:1])
 
 
-def _create_version_row(using=None):
+def _create_version_row(using=None, withdrawn_at=None):
     """Make the row when it is missing (a flushed table). It starts at the clock in microseconds,
     not at 1, so it is past every version a page was stored under before the row was lost."""
     from articles.models import Article, ContentVersion
 
     upcoming = Article.objects.using(using).scheduled().aggregate(first=Min("published_at"))["first"]
-    ContentVersion.objects.using(using).get_or_create(
-        pk=ContentVersion.ROW, defaults={"version": time.time_ns() // 1000, "next_publication": upcoming}
-    )
+    defaults = {"version": time.time_ns() // 1000, "next_publication": upcoming, "withdrawn_at": withdrawn_at}
+    ContentVersion.objects.using(using).get_or_create(pk=ContentVersion.ROW, defaults=defaults)
 
 
 def bump_version(using=None, *, withdrawn=False):
@@ -103,9 +102,7 @@ def bump_version(using=None, *, withdrawn=False):
     if withdrawn:
         values["withdrawn_at"] = timezone.now()
     if not _version_row(using).update(**values):
-        _create_version_row(using)
-        if withdrawn:
-            _version_row(using).update(withdrawn_at=timezone.now())
+        _create_version_row(using, withdrawn_at=values.get("withdrawn_at"))
 
 
 def current_version():
