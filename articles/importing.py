@@ -43,9 +43,16 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles import caching, search
+from articles import caching, import_sources, search
 from articles.autotag import Vocabulary
-from articles.importers import FORMATS, ArticleRecord, ImportProblem, Notice, parse_file
+from articles.importers import (
+    ArticleRecord,
+    ImportProblem,
+    Notice,
+    control_character_problem,
+    parse_file,
+    refuse_control_characters,
+)
 from articles.models import (
     Article,
     ArticleAuthor,
@@ -129,6 +136,8 @@ class ImportReport:
     # Good files not written because another file failed and the import is all or nothing.
     held_back: int = 0
     problems: list[Notice] = field(default_factory=list)
+    # Links, pipes and devices in the folders, not read (import_sources.Skip); counted in skipped.
+    skips: list = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
@@ -184,6 +193,7 @@ class _Plan:
     status: str | None
     published_at: datetime | None
     checksum: str = ""
+    legacy_checksum: str = ""
 
     @property
     def key(self):
@@ -207,6 +217,9 @@ class _Entry:
     source_id_line: int
     source_id_given: bool
     warnings: tuple
+    # What an import before issue 12 would have called it (its file's stem), and its checksum then.
+    legacy_source_id: str | None = None
+    legacy_checksum: str = ""
     spooled: tuple = (0, 0)
 
     @classmethod
@@ -224,6 +237,8 @@ class _Entry:
             source_id_line=record.line_of("source_id"),
             source_id_given=record.source_id_given,
             warnings=tuple(record.warnings),
+            legacy_source_id=record.legacy_source_id,
+            legacy_checksum=plan.legacy_checksum,
         )
 
     @property
@@ -240,6 +255,7 @@ class _Stored(NamedTuple):
     pk: int
     slug: str
     checksum: str
+    headline: str = ""
 
 
 class _Spool:
@@ -331,7 +347,12 @@ def import_paths(
     progress = progress or _no_progress
     report = ImportReport(dry_run=dry_run)
 
-    files = _find_files([paths] if isinstance(paths, str | Path) else paths, report)
+    found = import_sources.find([paths] if isinstance(paths, str | Path) else paths)
+    for problem in found.problems:
+        report.fail(problem)
+    report.skips.extend(found.skips)
+    report.skipped += len(found.skips) + found.others
+    files = found.files
     with (
         tempfile.TemporaryFile(prefix="newsroom-import-") as spool_file,
         _worker_processes(len(files)) as workers,
@@ -352,7 +373,8 @@ def import_paths(
                     if dry_run:
                         transaction.set_rollback(True)
                     elif report.created or report.updated:
-                        # Bulk writes send no save signals: retire the cached pages here, on commit.
+                        # Bulk writes send no save signals: retire the cached pages here. It bumps
+                        # the content version row in this transaction, so it commits with the writes.
                         caching.content_changed()
             except _WriteConflict as conflict:
                 report.undo_outcomes()
@@ -360,62 +382,7 @@ def import_paths(
     return report
 
 
-# Phase 1: find the files.
-
-
-def _find_files(paths, report):
-    """Return the article files under ``paths`` in a stable order, each once."""
-    found, seen = [], set()
-    for path in map(Path, paths):
-        if path.is_dir():
-            files = _article_files_in(path, report)
-            if not files:
-                report.fail(Notice(path, 1, f"no articles in this folder (no {_extensions()} files)"))
-        elif path.is_file():
-            files = [(path, os.path.realpath(path))]
-        elif path.exists():
-            report.fail(Notice(path, 1, "not a regular file or a folder"))
-            continue
-        else:
-            report.fail(Notice(path, 1, "no such file or folder"))
-            continue
-        for file, real_path in files:
-            if real_path not in seen:
-                seen.add(real_path)
-                found.append(file)
-    return found
-
-
-def _article_files_in(folder, report):
-    """Return (path, real path) of the files in ``folder`` and below with an import format's
-    extension.
-
-    Hidden files and folders (a leading dot: .git, .DS_Store, editor swap files) are passed over
-    silently; other files are counted as skipped.
-    """
-    files = []
-
-    def unreadable(error):
-        report.fail(Notice(Path(error.filename), 1, f"cannot read the folder: {error.strerror}"))
-
-    for root, folders, names in os.walk(folder, onerror=unreadable):
-        folders[:] = sorted(name for name in folders if not name.startswith("."))
-        # Resolved once per folder, not per file: a hundred thousand files would take seconds.
-        real_root = os.path.realpath(root)
-        for name in sorted(names):
-            if name.startswith("."):
-                continue
-            path = Path(root, name)
-            if path.suffix.lower() in FORMATS and path.is_file():
-                real_path = os.path.realpath(path) if path.is_symlink() else os.path.join(real_root, name)
-                files.append((path, real_path))
-            else:
-                report.skipped += 1
-    return files
-
-
-def _extensions():
-    return ", ".join(sorted(FORMATS))
+# Phase 1, finding the files, is articles.import_sources.find().
 
 
 def _statuses():
@@ -436,8 +403,9 @@ def _read_all(files, options, report, progress, spool, workers):
         parsed = workers.map(_read_file, files, repeat(options), chunksize=_WORKER_CHUNK)
         read = zip(files, parsed, strict=True)
     else:
-        read = ((path, _read_file(path, options)) for path in files)
-    for path, outcome in progress(read, total=len(files), desc="Reading"):
+        read = ((file, _read_file(file, options)) for file in files)
+    for file, outcome in progress(read, total=len(files), desc="Reading"):
+        path = file.path
         if isinstance(outcome, Notice):
             report.fail(outcome)
             continue
@@ -481,12 +449,13 @@ class _FileRead:
     warnings: tuple
 
 
-def _read_file(path, options):
-    """Parse ``path`` and plan its articles; return a ``_FileRead``, or the ``Notice`` of a file
-    that cannot be parsed. Runs in a worker process for a large import, so it returns only plain
-    values: entries, and plans already pickled for the spool."""
+def _read_file(file, options):
+    """Parse the ``import_sources.SourceFile`` ``file`` and plan its articles; return a
+    ``_FileRead``, or the ``Notice`` of a file that cannot be parsed. Runs in a worker process for a
+    large import, so it returns only plain values: entries, and plans already pickled for the spool."""
+    path = file.path
     try:
-        parsed = parse_file(path)
+        parsed = parse_file(path, file.name)
     except ImportProblem as problem:
         return problem.as_notice()
     items = []
@@ -524,7 +493,8 @@ def _check_unique(entry, sources, slugs):
         hint = (
             "give each article its own source_id"
             if entry.source_id_given
-            else "an article is matched by its file name, so rename one of them"
+            else "an article without one is matched by its path inside the folder named, so name "
+            "the folder that holds both, or give each a source_id"
         )
         raise ImportProblem(
             entry.path,
@@ -548,6 +518,7 @@ def _place(entry, field_name):
 
 def _plan(record, options):
     """Return the ``_Plan`` for ``record``: file values first, then options, then defaults."""
+    _refuse_control_characters(record)
     headline_limit = Article._meta.get_field("headline").max_length
     if not record.headline.strip():
         raise ImportProblem(record.path, record.headline_line, "no headline")
@@ -602,14 +573,41 @@ def _plan(record, options):
             f"unknown status '{plan.status}'; use one of: {_statuses()}",
         )
     plan.checksum = _checksum(plan)
+    if record.legacy_source_id not in (None, record.source_id):
+        plan.legacy_checksum = _checksum(plan, source_id=record.legacy_source_id)
     return plan
 
 
-def _checksum(plan):
-    """Return the sha256 of everything the import decides about the article, options included."""
+def _refuse_control_characters(record):
+    """Raise ``ImportProblem`` for a control character in any text of ``record``, as it came from
+    its file. The parsers check text as written where they can name its line; this catches what
+    a format decoded into one (a WordPress entity) and stands for every format."""
+    texts = [
+        ("headline", record.headline, record.headline_line),
+        ("dek", record.dek, record.line_of("dek")),
+        ("body", record.body, record.line_of("body")),
+        ("section", record.section, record.line_of("section")),
+        ("dateline", record.dateline, record.line_of("dateline")),
+        ("slug", record.slug, record.line_of("slug")),
+        ("source name", record.source_name, record.line_of("source_name")),
+        ("source id", record.source_id, record.line_of("source_id")),
+        *(("author name", name, record.line_of("authors")) for name in record.authors or ()),
+        *(("tag", name, record.line_of("tags")) for name in record.tags or ()),
+        *(
+            (f"correction {number}", item.text, item.line or record.line_of("corrections"))
+            for number, item in enumerate(record.corrections or (), start=1)
+        ),
+    ]
+    for what, text, line in texts:
+        refuse_control_characters(record.path, line, what, text)
+
+
+def _checksum(plan, source_id=None):
+    """Return the sha256 of everything the import decides about the article, options included
+    (with ``source_id`` for the record's own: what an older import made of the same file)."""
     record = plan.record
     payload = {
-        "source": [record.source_name, record.source_id],
+        "source": [record.source_name, source_id or record.source_id],
         "headline": record.headline,
         "dek": record.dek,
         "body": record.body,
@@ -648,6 +646,13 @@ def _check_options(section, author, tags, status, published_at, dateline):
         author = [author]
     if isinstance(tags, str):
         tags = tags.split(",")
+    # Before the names are cleaned: Python counts a vertical tab as a space.
+    given = [("the section name (--section)", section), ("the dateline (--dateline)", dateline)]
+    given += [("an author name (--author)", name) for name in author or ()]
+    given += [("a tag (--tags)", name) for name in tags or ()]
+    for what, value in given:
+        if reason := control_character_problem(value):
+            raise ImportOptionError(f"{what} {reason}")
     options = _Options(
         section=_clean_name(section) if section is not None else None,
         authors=_unique_names(author or ()),
@@ -765,6 +770,7 @@ def _earlier_imports(entries):
             )
             for source_id, *stored in rows:
                 found[(source_name, source_id)] = _Stored(*stored)
+    _find_older_imports(entries, found)
     written_here = {
         int(entry.source_id): entry
         for entry in entries
@@ -778,11 +784,48 @@ def _earlier_imports(entries):
         rows = Article.objects.filter(pk__in=pks[start : start + _LOOKUP_CHUNK], source_id="").values_list(
             "pk", "slug", "source_checksum"
         )
-        for stored in map(_Stored._make, rows):
+        for stored in (_Stored(*row) for row in rows):
             entry = written_here[stored.pk]
             if stored.slug == entry.slug:
                 found[entry.key] = stored
     return found
+
+
+def _find_older_imports(entries, found):
+    """Add to ``found`` the articles that imports before issue 12 made from these files, which
+    carry the file's stem as their source id, not its path.
+
+    Only when it cannot be another file's: no other file of this import has that stem (or that
+    source id), no file found the article by its own source id, and the article is evidently the
+    same story: unchanged since (same checksum), or the same slug or headline. Otherwise the file
+    makes a new article and the old one is left alone (issue 12, point 3).
+    """
+    claims = {}
+    for entry in entries:
+        if entry.legacy_source_id is not None and entry.key not in found:
+            claims.setdefault((entry.source_name, entry.legacy_source_id), []).append(entry)
+    own_keys = {entry.key for entry in entries}
+    found_pks = {stored.pk for stored in found.values()}
+    candidates = {key: claimants[0] for key, claimants in claims.items() if len(claimants) == 1}
+    candidates = {key: entry for key, entry in candidates.items() if key not in own_keys}
+    by_source = {}
+    for source_name, legacy_id in candidates:
+        by_source.setdefault(source_name, []).append(legacy_id)
+    for source_name, ids in by_source.items():
+        for start in range(0, len(ids), _LOOKUP_CHUNK):
+            rows = Article.objects.filter(
+                source_name=source_name, source_id__in=ids[start : start + _LOOKUP_CHUNK]
+            ).values_list("source_id", "pk", "slug", "source_checksum", "headline")
+            for legacy_id, *row in rows:
+                stored, entry = _Stored(*row), candidates[(source_name, legacy_id)]
+                same_story = (
+                    stored.checksum == entry.legacy_checksum
+                    or stored.slug == entry.slug
+                    or stored.headline == entry.headline
+                )
+                if same_story and stored.pk not in found_pks:
+                    found[entry.key] = stored
+                    found_pks.add(stored.pk)
 
 
 # Phase 4: write, inside import_paths' transaction.
@@ -958,15 +1001,28 @@ def _derive(article, rendered):
 
 def _leave_redirects(renamed):
     """For each (old slug, article) leave a redirect from the old slug, as Article.save() does; an
-    article taking a slug back removes the redirect from it."""
-    old_slugs = dict(renamed)
-    SlugRedirect.objects.filter(old_slug__in=[article.slug for _, article in renamed]).delete()
-    redirects = list(SlugRedirect.objects.filter(old_slug__in=list(old_slugs)))
-    for redirect in redirects:
-        redirect.article = old_slugs.pop(redirect.old_slug)
-    SlugRedirect.objects.bulk_update(redirects, ["article"])
+    article taking back a former slug of its own removes that redirect.
+
+    A redirect belongs to its article (SlugRedirect): one that already leads from the old slug to
+    another article stays with it, and no other article's is removed. (The check before writing
+    refuses a slug that is another article's former one.)
+    """
+    articles = {article.pk: article for _, article in renamed}
+    taking_back = SlugRedirect.objects.filter(
+        old_slug__in=[article.slug for article in articles.values()], article_id__in=list(articles)
+    ).values_list("pk", "old_slug", "article_id")
+    SlugRedirect.objects.filter(
+        pk__in=[pk for pk, old_slug, owner in taking_back if articles[owner].slug == old_slug]
+    ).delete()
+    kept = set(
+        SlugRedirect.objects.filter(old_slug__in=[old_slug for old_slug, _ in renamed]).values_list(
+            "old_slug", flat=True
+        )
+    )
     SlugRedirect.objects.bulk_create(
-        SlugRedirect(old_slug=old_slug, article=article) for old_slug, article in old_slugs.items()
+        SlugRedirect(old_slug=old_slug, article=article)
+        for old_slug, article in renamed
+        if old_slug not in kept
     )
 
 

@@ -87,20 +87,17 @@ def test_a_list_of_articles_is_imported_with_corrections(db, write):
     ]
     assert article.body_html == "<p>The visit comes after <strong>months</strong> of tension.</p>\n"
     second = Article.objects.get(slug="talks-go-on")
-    assert (second.status, second.source_name, second.source_id) == (Status.REVIEW, "json", "articles-2")
+    assert (second.status, second.source_name, second.source_id) == (Status.REVIEW, "json", "articles#2")
 
 
-def test_one_object_is_one_article_matched_by_its_slug(db, write):
+def test_one_object_is_one_article_known_by_its_file(db, write):
     path = write("one.json", '{"title": "Talks", "slug": "talks-in-geneva", "body": "Text."}')
 
     import_paths([path])
 
+    # Not by its slug: another file with that slug is another story (issue 12, point 3).
     article = Article.objects.get()
-    assert (article.slug, article.source_name, article.source_id) == (
-        "talks-in-geneva",
-        "json",
-        "talks-in-geneva",
-    )
+    assert (article.slug, article.source_name, article.source_id) == ("talks-in-geneva", "json", "one")
 
 
 def test_reimport_is_unchanged_and_corrections_are_replaced_by_the_files(db, write):

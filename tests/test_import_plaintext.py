@@ -494,7 +494,8 @@ def test_folders_are_searched_recursively_skipping_hidden_and_other_files(db, wr
     report = import_paths([tmp_path / "desk", tmp_path / "desk" / "one.txt"])
 
     assert report.summary() == "2 created, 0 updated, 0 unchanged, 1 skipped, 0 failed"
-    assert sorted(Article.objects.values_list("source_id", flat=True)) == ["one", "two"]
+    # Each file is known by its path inside the folder named (issue 12, point 3).
+    assert sorted(Article.objects.values_list("source_id", flat=True)) == ["2023/june/two", "one"]
 
 
 @pytest.mark.parametrize(

@@ -122,12 +122,13 @@ def test_a_changed_batch_is_updated_with_revisions_redirects_and_search(db, tmp_
     for number, path in enumerate(changed):
         text = path.read_text().replace("---\ntitle: ", f"---\nslug: moved-{number}\ntitle: Revised ", 1)
         path.write_text(text)
-    old_slug = Article.objects.get(source_id=changed[0].stem).slug
+    source_id = changed[0].relative_to(folder).with_suffix("").as_posix()  # its path in the folder
+    old_slug = Article.objects.get(source_id=source_id).slug
 
     report = import_paths([folder])
 
     assert report.summary() == "0 created, 5 updated, 295 unchanged, 0 skipped, 0 failed"
-    article = Article.objects.get(source_id=changed[0].stem)
+    article = Article.objects.get(source_id=source_id)
     assert (article.slug, article.edit_version) == ("moved-0", 2)
     assert article.headline.startswith("Revised ")
     assert SlugRedirect.objects.get(old_slug=old_slug).article == article

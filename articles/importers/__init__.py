@@ -4,19 +4,47 @@ A parser turns one file's text into an ``ArticleRecord``: what the file itself s
 command-line options are applied and before anything touches the database (``articles.importing``
 does both). Bad input raises ``ImportProblem`` with the path, the line and a plain reason.
 
-To add a format, write ``articles/importers/<name>.py`` with ``parse(path, text)`` returning an
-``ArticleRecord`` (or a ``ParsedFile`` for a file that holds several articles) and point its
-extension at it in ``FORMATS`` below. ``articles.importers.fields`` checks the article fields that
+To add a format, write ``articles/importers/<name>.py`` with ``parse(path, text, name)`` (``name``:
+the file's identity, ``articles.import_sources``) returning an ``ArticleRecord`` (or a
+``ParsedFile`` for a file that holds several articles) and point its extension at it in
+``FORMATS`` below. ``articles.importers.fields`` checks the article fields that
 the Markdown front matter and the JSON format share.
 """
 
+import os
+import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from articles.plain_text import first_control_character
+
 # Checked with stat() before a file is read, so a stray video or database dump costs nothing.
 MAX_FILE_BYTES = 5 * 1024 * 1024
+
+# What a terminal would act on rather than show: C0 and C1 controls and DEL, and the lone
+# surrogates that stand for bytes of a file name that are not UTF-8 (os.fsdecode's
+# surrogateescape). Escaped, a file named "a\nb.txt" prints on one line.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text):
+    """Return ``text`` with control characters and undecodable file-name bytes escaped
+    (``\\n``, ``\\x1b``, ``\\xff``), so one message is one line and the terminal is left alone."""
+    return _UNPRINTABLE.sub(_escape, str(text))
+
+
+def _escape(match):
+    char = match.group()
+    if char in _ESCAPES:
+        return _ESCAPES[char]
+    code = ord(char)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte os.fsdecode could not decode
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 @dataclass(frozen=True)
@@ -31,7 +59,7 @@ class Notice:
     reason: str
 
     def __str__(self):
-        return f"{self.path}:{self.line}: {self.reason}"
+        return printable(f"{self.path}:{self.line}: {self.reason}")
 
 
 class ImportProblem(Exception):
@@ -47,12 +75,39 @@ class ImportProblem(Exception):
         return Notice(self.path, self.line, self.reason)
 
 
+def refuse_control_characters(path, line, what, text):
+    """Raise ``ImportProblem`` at ``line`` when ``text`` (the ``what`` of an article: "headline",
+    "tag"…) holds a character no stored text may hold (``control_character_problem``). Refused
+    rather than cleaned: a vertical tab in a headline breaks every feed it is in, PostgreSQL
+    refuses a NUL, a surrogate cannot be written at all, and quietly dropping one changes what the
+    file says."""
+    if reason := control_character_problem(text):
+        raise ImportProblem(path, line, f"{what} {reason}")
+
+
+def control_character_problem(text):
+    """Return "contains a control character (U+000B)" (or "a lone surrogate") for the first
+    character of ``text`` that ``articles.plain_text`` forbids, or None when it is clean."""
+    code = first_control_character(text)
+    if code is None:
+        return None
+    kind = "a lone surrogate" if int(code[2:], 16) >= 0xD800 else "a control character"
+    return f"contains {kind} ({code})"
+
+
+def line_at(text, index):
+    """Return the line (from 1) of ``text`` that character ``index`` is on."""
+    return text.count("\n", 0, index) + 1
+
+
 @dataclass(frozen=True)
 class CorrectionRecord:
     """A correction as a file gives it: when it was made and what it says."""
 
     date: datetime
     text: str
+    # Where its text is in the file; 0 when the format does not say.
+    line: int = 0
 
 
 @dataclass
@@ -92,8 +147,11 @@ class ArticleRecord:
     # message about the section of the third article in a JSON list names the section's line.
     line: int = 1
     lines: dict[str, int] = field(default_factory=dict)
-    # False when the source id is the file name, not a value written in the file.
+    # False when the source id is the file's path, not a value written in the file.
     source_id_given: bool = False
+    # The source id an import before issue 12 gave this article, when the file names none: its
+    # file name without the extension. Lets a re-import find what an older version made.
+    legacy_source_id: str | None = None
 
     def line_of(self, name):
         """Return the line of field ``name`` in the file, or the article's own line."""
@@ -133,14 +191,15 @@ def read_text(path):
     when the file cannot be read at all.
     """
     path = Path(path)
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            limit = MAX_FILE_BYTES // 2**20
-            raise ImportProblem(path, 1, f"file is over the {limit} MB limit ({size / 2**20:.1f} MB)")
-        data = path.read_bytes()
-    except OSError as error:
-        raise ImportProblem(path, 1, f"cannot read the file: {error.strerror or error}") from None
+    with open_regular(path) as file:
+        try:
+            size = os.fstat(file.fileno()).st_size
+            if size > MAX_FILE_BYTES:
+                limit = MAX_FILE_BYTES // 2**20
+                raise ImportProblem(path, 1, f"file is over the {limit} MB limit ({size / 2**20:.1f} MB)")
+            data = file.read()
+        except OSError as error:
+            raise ImportProblem(path, 1, f"cannot read the file: {error.strerror or error}") from None
     if not data:
         raise ImportProblem(path, 1, "empty file")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -164,6 +223,26 @@ def read_text(path):
     return text
 
 
+def open_regular(path):
+    """Return ``path`` opened for reading bytes, if it is a regular file.
+
+    Raises ``ImportProblem`` for a symbolic link (not followed: it could lead anywhere, and one may
+    have been swapped in after the folder was searched), a named pipe (opened without waiting for
+    a writer, then refused), a device or socket, and a file that cannot be opened.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        descriptor = os.open(path, flags)
+    except OSError as error:
+        if os.path.islink(path):
+            raise ImportProblem(path, 1, "a symbolic link, not a regular file") from None
+        raise ImportProblem(path, 1, f"cannot read the file: {error.strerror or error}") from None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise ImportProblem(path, 1, "not a regular file")
+    return os.fdopen(descriptor, "rb")
+
+
 def parser_for(path):
     """Return the ``Format`` for ``path``'s extension.
 
@@ -179,13 +258,17 @@ def parser_for(path):
     return fmt
 
 
-def parse_file(path):
+def parse_file(path, name=None):
     """Return the ``ParsedFile`` for ``path``, parsed by the format its extension names.
 
+    ``name`` is the file's identity among imports (``articles.import_sources``), the source id of
+    an article whose file names none; by default the file name without its extension.
     Raises ``ImportProblem`` for an unknown extension, a file that cannot be read, or bad input.
     """
+    path = Path(path)
+    name = path.stem if name is None else name
     fmt = parser_for(path)
-    result = fmt.parse(Path(path)) if fmt.streamed else fmt.parse(Path(path), read_text(path))
+    result = fmt.parse(path, name) if fmt.streamed else fmt.parse(path, read_text(path), name)
     return result if isinstance(result, ParsedFile) else ParsedFile([result])
 
 

@@ -9,7 +9,7 @@ same message, with its line, whichever format it came in.
 import re
 from datetime import datetime
 
-from articles.importers import ArticleRecord, CorrectionRecord, ImportProblem
+from articles.importers import ArticleRecord, CorrectionRecord, ImportProblem, refuse_control_characters
 from articles.models import Status
 
 # In the order an export writes them. Only title is required.
@@ -31,6 +31,8 @@ KEYS = (
 )
 CORRECTION_KEYS = ("date", "text")
 DATE_EXAMPLE = "2023-06-18T09:30:00+08:00"
+# What a key's value is called in a message, when not the key itself ("source id").
+_LABELS = {"title": "headline", "authors": "author name", "tags": "tag"}
 # Django's validate_slug: what an article URL may hold.
 _SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
@@ -48,12 +50,16 @@ class Located(dict):
         return self.key_lines.get(key, self.line)
 
 
-def article_record(path, fields, *, source_name, default_source_id, extra_keys=(), body=""):
+def article_record(
+    path, fields, *, source_name, default_source_id, legacy_source_id=None, extra_keys=(), body=""
+):
     """Return the ``ArticleRecord`` for the ``Located`` mapping ``fields`` read from ``path``.
 
     ``source_name`` and ``default_source_id`` apply when the fields name no ``source_name`` and
-    ``source_id``; ``extra_keys`` are keys the format adds (JSON's ``body``, checked by the caller).
-    Raises ``ImportProblem`` at the line of the first key that is unknown, missing or wrong.
+    ``source_id`` (``legacy_source_id`` is then what an import before issue 12 used);
+    ``extra_keys`` are keys the format adds (JSON's ``body``, checked by the caller).
+    Raises ``ImportProblem`` at the line of the first key that is unknown, missing or wrong, or
+    whose text holds a control character.
     """
     known = (*KEYS, *extra_keys)
     for key in fields:
@@ -61,6 +67,8 @@ def article_record(path, fields, *, source_name, default_source_id, extra_keys=(
             raise ImportProblem(
                 path, fields.line_of(key), f"unknown key '{key}'; the keys are: {', '.join(known)}"
             )
+    for line, what, text in _texts(fields):
+        refuse_control_characters(path, line, what, text)
     get = _Fields(path, fields)
     title = get.text("title")
     if not title:
@@ -85,6 +93,7 @@ def article_record(path, fields, *, source_name, default_source_id, extra_keys=(
         source_name=get.text("source_name") or source_name,
         source_id=source_id or default_source_id,
         source_id_given=source_id is not None,
+        legacy_source_id=None if source_id is not None else legacy_source_id,
         headline=title,
         body=body,
         dek=get.text("dek") or "",
@@ -102,6 +111,26 @@ def article_record(path, fields, *, source_name, default_source_id, extra_keys=(
         line=fields.line,
         lines={**{key: fields.line_of(key) for key in fields}, "headline": fields.line_of("title")},
     )
+
+
+def label(key):
+    """Return what the value of ``key`` is called in a message: "headline" for title, "tag"…"""
+    return _LABELS.get(key, key.replace("_", " "))
+
+
+def _texts(fields):
+    """Yield (line, label, text) for every text in ``fields``, as written: before it is stripped,
+    as Python counts a vertical tab as a space."""
+    for key, value in fields.items():
+        items = value if isinstance(value, list) else [value]
+        for number, item in enumerate(items, start=1):
+            if isinstance(item, str):
+                yield fields.line_of(key), label(key), item
+            elif isinstance(item, Located):
+                what = f"correction {number}" if key == "corrections" else label(key)
+                for inner_key, inner in item.items():
+                    if isinstance(inner, str):
+                        yield item.line_of(inner_key), what, inner
 
 
 def describe(value):
@@ -205,5 +234,7 @@ class _Fields:
             text = self.text("text", fields=item)
             if not text:
                 raise self._problem("text", f"correction {number} has no text", item)
-            corrections.append(CorrectionRecord(date=self.moment("date", fields=item), text=text))
+            corrections.append(
+                CorrectionRecord(date=self.moment("date", fields=item), text=text, line=item.line_of("text"))
+            )
         return corrections

@@ -16,8 +16,8 @@ matter (``articles.importers.fields.KEYS``) plus ``body``, the Markdown text::
       }
     ]
 
-Only ``title`` is required. An article without ``source_id`` is matched on re-import by its slug,
-or else by the file name (and its place in the list, for a list).
+Only ``title`` is required. An article without ``source_id`` is matched on re-import by the file's
+identity (``articles.import_sources``), and in a list also by its slug, or else its place there.
 """
 
 import bisect
@@ -31,9 +31,10 @@ from articles.importers.fields import KEYS, Located, article_record, describe
 SOURCE_NAME = "json"
 
 
-def parse(path, text):
+def parse(path, text, name=None):
     """Return the ``ParsedFile`` for the JSON ``text`` read from ``path``: one record per article,
-    and a problem for each article with a key that is unknown or wrong.
+    and a problem for each article with a key that is unknown or wrong. ``name`` is the file's
+    identity (by default its stem).
 
     Raises ``ImportProblem`` for malformed JSON (at the line the decoder stopped) and a file that
     is not an article object or a list of them.
@@ -56,15 +57,16 @@ def parse(path, text):
     else:
         raise ImportProblem(path, 1, f"expected an article object or a list of them, not {describe(data)}")
     parsed = ParsedFile([])
+    name = path.stem if name is None else name
     for number, item in enumerate(items, start=1):
         try:
-            parsed.records.append(_record(path, item, number, single))
+            parsed.records.append(_record(path, name, item, number, single))
         except ImportProblem as problem:
             parsed.problems.append(problem.as_notice())
     return parsed
 
 
-def _record(path, item, number, single):
+def _record(path, name, item, number, single):
     if not isinstance(item, Located):
         raise ImportProblem(path, 1, f"article {number} must be an object, not {describe(item)}")
     body = item.get("body", "")
@@ -73,11 +75,18 @@ def _record(path, item, number, single):
     if not isinstance(body, str):
         raise ImportProblem(path, item.line_of("body"), f"body must be text, not {describe(body)}")
     slug = item.get("slug")
-    fallback = (
-        slug if isinstance(slug, str) and slug.strip() else (path.stem if single else f"{path.stem}-{number}")
-    )
+    slug = slug.strip() if isinstance(slug, str) else ""
+    own_id = name if single else f"{name}#{slug or number}"
+    # Before issue 12: the slug, else the file name (and the place in the list).
+    legacy_id = slug or (path.stem if single else f"{path.stem}-{number}")
     return article_record(
-        path, item, source_name=SOURCE_NAME, default_source_id=fallback, extra_keys=("body",), body=body
+        path,
+        item,
+        source_name=SOURCE_NAME,
+        default_source_id=own_id,
+        legacy_source_id=legacy_id,
+        extra_keys=("body",),
+        body=body,
     )
 
 

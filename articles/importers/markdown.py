@@ -21,10 +21,13 @@ taken as written: ``title: 1984`` is the text "1984", not a number. The body is 
 written, less the blank lines between the front matter and its first line.
 """
 
+import re
+
 import yaml
 
-from articles.importers import ImportProblem
-from articles.importers.fields import Located, article_record
+from articles.importers import ImportProblem, line_at, refuse_control_characters
+from articles.importers.fields import Located, article_record, label
+from articles.plain_text import CONTROL_CHARACTERS
 
 SOURCE_NAME = "markdown"
 _OPENER = "---"
@@ -33,20 +36,53 @@ _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _NULL = "tag:yaml.org,2002:null"
 _BOOL = "tag:yaml.org,2002:bool"
 _TRUE = {"yes", "true", "on", "y"}
+# A top-level key of the front matter, at the start of its line.
+_KEY_LINE = re.compile(r"([A-Za-z_][\w-]*)\s*:")
 
 
-def parse(path, text):
+def parse(path, text, name=None):
     """Return the ``ArticleRecord`` for the Markdown ``text`` read from ``path``.
 
-    The source id is the front matter's ``source_id``, or else the file's stem. Raises
-    ``ImportProblem`` for a file without front matter, malformed YAML, front matter that is not
-    ``key: value`` lines, and any key that is unknown, of the wrong type or out of range.
+    The source id is the front matter's ``source_id``, or else ``name``, the file's identity (by
+    default its stem). Raises ``ImportProblem`` for a file without front matter, malformed YAML,
+    front matter that is not ``key: value`` lines, any key that is unknown, of the wrong type or
+    out of range, and a control character anywhere in the file.
     """
+    _refuse_control_characters(path, text)
     front_matter, body = _split(path, text)
     fields = _front_matter_fields(path, front_matter)
-    record = article_record(path, fields, source_name=SOURCE_NAME, default_source_id=path.stem, body=body)
+    record = article_record(
+        path,
+        fields,
+        source_name=SOURCE_NAME,
+        default_source_id=path.stem if name is None else name,
+        legacy_source_id=path.stem,
+        body=body,
+    )
     record.line = 1  # the article is the whole file
     return record
+
+
+def _refuse_control_characters(path, text):
+    """Raise ``ImportProblem`` at the first control character written into the file, naming the
+    front matter key it is under, or the body. Checked before anything else: YAML would call it
+    malformed, and Python splits lines at a vertical tab. (One written as an escape, "\\v", is
+    found by ``article_record``.)"""
+    match = CONTROL_CHARACTERS.search(text)
+    if match is None:
+        return
+    line = line_at(text, match.start())
+    lines = text.split("\n")
+    closer = next(
+        (number for number, content in enumerate(lines[1:], start=2) if content.rstrip() in _CLOSERS),
+        len(lines) + 1,
+    )
+    what = "body"
+    if lines[0].rstrip() == _OPENER and line < closer:
+        keys = (_KEY_LINE.match(content) for content in reversed(lines[1:line]))
+        key = next((found.group(1) for found in keys if found), None)
+        what = label(key) if key else "front matter"
+    refuse_control_characters(path, line, what, match.group())
 
 
 def _split(path, text):
@@ -68,11 +104,19 @@ def _split(path, text):
 def _front_matter_fields(path, front_matter):
     """Return the front matter as a ``Located`` mapping, with file line numbers."""
     try:
-        # The C loader is several times faster; on an error the pure-Python loader reads the text
-        # again, so a reader always gets the same wording.
-        node = yaml.compose(front_matter, Loader=_FAST_LOADER)
-    except yaml.YAMLError:
-        node = _compose_with_messages(path, front_matter)
+        try:
+            # The C loader is several times faster; on an error the pure-Python loader reads the
+            # text again, so a reader always gets the same wording.
+            node = yaml.compose(front_matter, Loader=_FAST_LOADER)
+        except yaml.YAMLError:
+            node = _compose_with_messages(path, front_matter)
+        return _fields_of(path, node)
+    except RecursionError:
+        # Lists in lists thousands deep: the composer and the conversion both recurse.
+        raise ImportProblem(path, 2, "malformed front matter: nested too deeply") from None
+
+
+def _fields_of(path, node):
     if node is None:
         raise ImportProblem(path, 2, "the front matter is empty; it needs at least a title")
     if not isinstance(node, yaml.MappingNode):

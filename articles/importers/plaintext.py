@@ -9,7 +9,8 @@ that Markdown would read as syntax is escaped, so plain text stays plain.
 import re
 from pathlib import Path
 
-from articles.importers import ArticleRecord, ImportProblem, Notice
+from articles.importers import ArticleRecord, ImportProblem, Notice, line_at, refuse_control_characters
+from articles.plain_text import CONTROL_CHARACTERS
 
 SOURCE_NAME = "plaintext"
 HEADLINE_MAX_CHARS = 150
@@ -38,19 +39,19 @@ _INITIALS = re.compile(r"(?:[A-Za-z]\.)*[A-Za-z]")
 _INLINE_SYNTAX = re.compile(r"([\\`*_\[\]<~])|&(?=#?\w+;)")
 # Block syntax at the start of a paragraph: heading, quote, list or thematic break, ordered list.
 _BLOCK_START = re.compile(r"^(?:([#>+\-=|])|(\d{1,9})([.)]))")
-# Control characters other than tab and newline have no place in prose (NUL is refused earlier).
-_CONTROL = re.compile(r"[\x01-\x08\x0b-\x1f\x7f]")
 _SPACES = re.compile(r"[ \t]+")
 
 
-def parse(path, text):
+def parse(path, text, name=None):
     """Return the ``ArticleRecord`` for the plain-text ``text`` read from ``path``.
 
-    The source id is the file's stem. A file without a headline block gets one drawn from its first
-    sentence, is marked ``keep_as_draft`` and carries a warning. Raises ``ImportProblem`` when the file
-    has no paragraph of story text.
+    The source id is ``name``, the file's identity (by default its stem). A file without a headline
+    block gets one drawn from its first sentence, is marked ``keep_as_draft`` and carries a
+    warning. Raises ``ImportProblem`` when the file has no paragraph of story text, and at the line
+    of the first control character (other than tab and line ends) in the file.
     """
     path = Path(path)
+    _refuse_control_characters(path, text)
     blocks = _blocks(text)
     if not blocks:
         raise ImportProblem(path, 1, "file has only whitespace, no text")
@@ -80,7 +81,8 @@ def parse(path, text):
     return ArticleRecord(
         path=path,
         source_name=SOURCE_NAME,
-        source_id=path.stem,
+        source_id=path.stem if name is None else name,
+        legacy_source_id=path.stem,
         headline=headline,
         dek=cut_dek(lede),
         body="\n\n".join(body_parts) + "\n",
@@ -88,6 +90,22 @@ def parse(path, text):
         keep_as_draft=bool(warnings),
         warnings=warnings,
     )
+
+
+def _refuse_control_characters(path, text):
+    """Raise ``ImportProblem`` at the first control character in ``text``, naming the headline when
+    it is in the headline block and the body otherwise. Checked on the file as written, before the
+    blocks are cut: Python counts a vertical tab as a space and a line end, so it would vanish."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    match = CONTROL_CHARACTERS.search(text)
+    if match is None:
+        return
+    line = line_at(text, match.start())
+    lines = text.split("\n")
+    first = next((number for number, content in enumerate(lines, start=1) if content.strip()), line)
+    one_line = first == len(lines) or not lines[first].strip()
+    what = "headline" if line == first and one_line and _is_headline(lines[first - 1].strip()) else "body"
+    refuse_control_characters(path, line, what, match.group())
 
 
 def draw_headline(lede):
@@ -155,7 +173,7 @@ def _blocks(text):
 
 def _clean(line):
     # Leading spaces would make an indented code block; runs of spaces and tabs mean nothing in prose.
-    return _SPACES.sub(" ", _CONTROL.sub("", line)).strip()
+    return _SPACES.sub(" ", line).strip()
 
 
 def _is_headline(line):

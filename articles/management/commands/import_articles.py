@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from articles.importers import printable
 from articles.importing import DEFAULT_SECTION, ImportOptionError, import_paths
 from articles.models import Status
 
@@ -96,11 +97,15 @@ class Command(BaseCommand):
     def print_report(self, report, verbosity):
         for problem in report.problems:
             self.stderr.write(str(problem))
+        for skip in report.skips:
+            self.stderr.write(str(skip))
         for warning in report.warnings:
-            self.stderr.write(f"{warning.path}:{warning.line}: warning: {warning.reason}", self.style.WARNING)
+            self.stderr.write(
+                printable(f"{warning.path}:{warning.line}: warning: {warning.reason}"), self.style.WARNING
+            )
         if verbosity >= 2:
             for outcome in report.outcomes:
-                self.stdout.write(f"{outcome.action}: {outcome.path} → {outcome.slug}")
+                self.stdout.write(printable(f"{outcome.action}: {outcome.path} → {outcome.slug}"))
         self.stdout.write(report.summary())
 
     def progress(self, iterable, *, total, desc):

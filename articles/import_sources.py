@@ -1,0 +1,138 @@
+"""The files an import reads: found inside the paths the operator named, each with its identity.
+
+Only regular files are read. Inside a named folder a symbolic link (to a file or a folder), a
+named pipe, a device or a socket is skipped with a message: a link could lead anywhere on the
+server (``passwd.txt -> /etc/passwd`` would become a draft every reporter can read), and opening a
+named pipe would wait for a writer forever. A path named on the command line is the operator's own
+choice and is followed; the parsers open every file without following a link
+(``articles.importers.open_regular``), so a file swapped for a link after it was found is refused.
+
+A file's identity, its ``name`` here, is its path relative to the folder named on the command line,
+folders included and extension left out (``story-one/index`` for ``hugo/story-one/index.md`` when
+``hugo`` was named), or the file name without extension for a file named itself. An article
+without a ``source_id`` of its own is matched across imports by it (issue 12, point 3: matching on
+the bare file name made ``story-one/index.md`` overwrite ``story-three/index.md``).
+"""
+
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from articles.importers import FORMATS, Notice, printable
+
+_KINDS = (
+    (stat.S_ISLNK, "a symbolic link"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file to read (``path``) and its identity among imports (``name``)."""
+
+    path: Path
+    name: str
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An entry of a named folder that is not read, and why: ``path: skipped: reason``."""
+
+    path: Path
+    reason: str
+
+    def __str__(self):
+        return printable(f"{self.path}: skipped: {self.reason}")
+
+
+@dataclass
+class Found:
+    """What ``find()`` found: the files to read, and what it could not use."""
+
+    files: list[SourceFile]
+    problems: list[Notice]
+    skips: list[Skip]
+    # Regular files in folders that are in no import format: counted, not named.
+    others: int = 0
+
+
+def find(paths):
+    """Return the ``Found`` article files under ``paths`` (files, or folders searched recursively),
+    in a stable order, each once.
+
+    Hidden files and folders (a leading dot: .git, .DS_Store, editor swap files) are passed over
+    silently; regular files in no import format are counted in ``others``; anything else in a
+    folder (links, pipes, devices, sockets) is a ``Skip``. A missing path, one that is neither a
+    file nor a folder, a folder without articles and one that cannot be read are ``problems``.
+    """
+    found, seen = Found([], [], []), set()
+    for path in map(Path, paths):
+        if path.is_dir():
+            files = _files_in(path, found)
+            if not files:
+                found.problems.append(
+                    Notice(path, 1, f"no articles in this folder (no {_extensions()} files)")
+                )
+        elif path.is_file():
+            real = os.path.realpath(path)
+            # Named itself: the operator chose the file, through a link or not.
+            files = [(SourceFile(Path(real) if path.is_symlink() else path, printable(path.stem)), real)]
+        elif path.exists():
+            found.problems.append(Notice(path, 1, "not a regular file or a folder"))
+            continue
+        else:
+            found.problems.append(Notice(path, 1, "no such file or folder"))
+            continue
+        for file, real in files:
+            if real not in seen:
+                seen.add(real)
+                found.files.append(file)
+    return found
+
+
+def _files_in(folder, found):
+    """Return (``SourceFile``, real path) for the regular files with an import format's extension
+    in ``folder`` and below, without following a link."""
+    files = []
+    real_folder = os.path.realpath(folder)
+    pending = [folder]
+    while pending:
+        current = pending.pop()
+        try:
+            with os.scandir(current) as scan:
+                entries = sorted(scan, key=lambda entry: entry.name)
+        except OSError as error:
+            found.problems.append(Notice(Path(current), 1, f"cannot read the folder: {error.strerror}"))
+            continue
+        folders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError as error:
+                found.problems.append(Notice(path, 1, f"cannot read it: {error.strerror}"))
+                continue
+            if stat.S_ISDIR(mode):
+                folders.append(path)
+            elif not stat.S_ISREG(mode):
+                kind = next((what for test, what in _KINDS if test(mode)), "not a file")
+                found.skips.append(Skip(path, f"{kind}, not a regular file"))
+            elif path.suffix.lower() in FORMATS:
+                relative = os.path.relpath(entry.path, folder)
+                name = printable(Path(relative).with_suffix("").as_posix())
+                files.append((SourceFile(path, name), os.path.join(real_folder, relative)))
+            else:
+                found.others += 1
+        # Depth first in name order, as os.walk gave them before.
+        pending.extend(reversed(folders))
+    return files
+
+
+def _extensions():
+    return ", ".join(sorted(FORMATS))
