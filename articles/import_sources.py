@@ -11,7 +11,8 @@ A file's identity, its ``name`` here, is its path relative to the folder named o
 folders included and extension left out (``story-one/index`` for ``hugo/story-one/index.md`` when
 ``hugo`` was named), or the file name without extension for a file named itself. An article
 without a ``source_id`` of its own is matched across imports by it (issue 12, point 3: matching on
-the bare file name made ``story-one/index.md`` overwrite ``story-three/index.md``).
+the bare file name made ``story-one/index.md`` overwrite ``story-three/index.md``);
+``older_imports()`` still finds what older versions made, when that is unambiguous.
 """
 
 import os
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from articles.importers import FORMATS, Notice, printable
+from articles.models import Article
 
 _KINDS = (
     (stat.S_ISLNK, "a symbolic link"),
@@ -132,6 +134,44 @@ def _files_in(folder, found):
         # Depth first in name order, as os.walk gave them before.
         pending.extend(reversed(folders))
     return files
+
+
+def older_imports(entries, found, chunk_size):
+    """Return, by the key (source name, source id) of an entry of ``entries``, the article
+    (pk, slug, checksum, headline) that an import before issue 12 made from its file, which carries
+    the file's stem as its source id, not its path. ``found`` holds the articles already found by
+    their own source id (values with a ``pk``); ``chunk_size`` source ids go in one query.
+
+    Only when it cannot be another file's: no other file of this import has that stem (or that
+    source id), no file found the article by its own source id, and the article is evidently the
+    same story: unchanged since (same checksum), or the same slug or headline. Otherwise the file
+    makes a new article and the old one is left alone (issue 12, point 3).
+    """
+    older, claims = {}, {}
+    for entry in entries:
+        if entry.legacy_source_id is not None and entry.key not in found:
+            claims.setdefault((entry.source_name, entry.legacy_source_id), []).append(entry)
+    own_keys = {entry.key for entry in entries}
+    found_pks = {stored.pk for stored in found.values()}
+    candidates = {key: claimants[0] for key, claimants in claims.items() if len(claimants) == 1}
+    candidates = {key: entry for key, entry in candidates.items() if key not in own_keys}
+    by_source = {}
+    for source_name, legacy_id in candidates:
+        by_source.setdefault(source_name, []).append(legacy_id)
+    for source_name, ids in by_source.items():
+        for start in range(0, len(ids), chunk_size):
+            rows = Article.objects.filter(
+                source_name=source_name, source_id__in=ids[start : start + chunk_size]
+            ).values_list("source_id", "pk", "slug", "source_checksum", "headline")
+            for legacy_id, pk, slug, checksum, headline in rows:
+                entry = candidates[(source_name, legacy_id)]
+                same_story = (
+                    checksum == entry.legacy_checksum or slug == entry.slug or headline == entry.headline
+                )
+                if same_story and pk not in found_pks:
+                    older[entry.key] = (pk, slug, checksum, headline)
+                    found_pks.add(pk)
+    return older
 
 
 def _extensions():

@@ -51,7 +51,6 @@ from articles.importers import (
     Notice,
     control_character_problem,
     parse_file,
-    refuse_control_characters,
 )
 from articles.models import (
     Article,
@@ -518,7 +517,7 @@ def _place(entry, field_name):
 
 def _plan(record, options):
     """Return the ``_Plan`` for ``record``: file values first, then options, then defaults."""
-    _refuse_control_characters(record)
+    record.refuse_control_characters()
     headline_limit = Article._meta.get_field("headline").max_length
     if not record.headline.strip():
         raise ImportProblem(record.path, record.headline_line, "no headline")
@@ -576,30 +575,6 @@ def _plan(record, options):
     if record.legacy_source_id not in (None, record.source_id):
         plan.legacy_checksum = _checksum(plan, source_id=record.legacy_source_id)
     return plan
-
-
-def _refuse_control_characters(record):
-    """Raise ``ImportProblem`` for a control character in any text of ``record``, as it came from
-    its file. The parsers check text as written where they can name its line; this catches what
-    a format decoded into one (a WordPress entity) and stands for every format."""
-    texts = [
-        ("headline", record.headline, record.headline_line),
-        ("dek", record.dek, record.line_of("dek")),
-        ("body", record.body, record.line_of("body")),
-        ("section", record.section, record.line_of("section")),
-        ("dateline", record.dateline, record.line_of("dateline")),
-        ("slug", record.slug, record.line_of("slug")),
-        ("source name", record.source_name, record.line_of("source_name")),
-        ("source id", record.source_id, record.line_of("source_id")),
-        *(("author name", name, record.line_of("authors")) for name in record.authors or ()),
-        *(("tag", name, record.line_of("tags")) for name in record.tags or ()),
-        *(
-            (f"correction {number}", item.text, item.line or record.line_of("corrections"))
-            for number, item in enumerate(record.corrections or (), start=1)
-        ),
-    ]
-    for what, text, line in texts:
-        refuse_control_characters(record.path, line, what, text)
 
 
 def _checksum(plan, source_id=None):
@@ -770,7 +745,11 @@ def _earlier_imports(entries):
             )
             for source_id, *stored in rows:
                 found[(source_name, source_id)] = _Stored(*stored)
-    _find_older_imports(entries, found)
+    # Articles made before issue 12, known by their file's stem.
+    found.update(
+        (key, _Stored(*row))
+        for key, row in import_sources.older_imports(entries, found, _LOOKUP_CHUNK).items()
+    )
     written_here = {
         int(entry.source_id): entry
         for entry in entries
@@ -789,43 +768,6 @@ def _earlier_imports(entries):
             if stored.slug == entry.slug:
                 found[entry.key] = stored
     return found
-
-
-def _find_older_imports(entries, found):
-    """Add to ``found`` the articles that imports before issue 12 made from these files, which
-    carry the file's stem as their source id, not its path.
-
-    Only when it cannot be another file's: no other file of this import has that stem (or that
-    source id), no file found the article by its own source id, and the article is evidently the
-    same story: unchanged since (same checksum), or the same slug or headline. Otherwise the file
-    makes a new article and the old one is left alone (issue 12, point 3).
-    """
-    claims = {}
-    for entry in entries:
-        if entry.legacy_source_id is not None and entry.key not in found:
-            claims.setdefault((entry.source_name, entry.legacy_source_id), []).append(entry)
-    own_keys = {entry.key for entry in entries}
-    found_pks = {stored.pk for stored in found.values()}
-    candidates = {key: claimants[0] for key, claimants in claims.items() if len(claimants) == 1}
-    candidates = {key: entry for key, entry in candidates.items() if key not in own_keys}
-    by_source = {}
-    for source_name, legacy_id in candidates:
-        by_source.setdefault(source_name, []).append(legacy_id)
-    for source_name, ids in by_source.items():
-        for start in range(0, len(ids), _LOOKUP_CHUNK):
-            rows = Article.objects.filter(
-                source_name=source_name, source_id__in=ids[start : start + _LOOKUP_CHUNK]
-            ).values_list("source_id", "pk", "slug", "source_checksum", "headline")
-            for legacy_id, *row in rows:
-                stored, entry = _Stored(*row), candidates[(source_name, legacy_id)]
-                same_story = (
-                    stored.checksum == entry.legacy_checksum
-                    or stored.slug == entry.slug
-                    or stored.headline == entry.headline
-                )
-                if same_story and stored.pk not in found_pks:
-                    found[entry.key] = stored
-                    found_pks.add(stored.pk)
 
 
 # Phase 4: write, inside import_paths' transaction.

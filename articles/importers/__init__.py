@@ -157,6 +157,29 @@ class ArticleRecord:
         """Return the line of field ``name`` in the file, or the article's own line."""
         return self.lines.get(name, self.line)
 
+    def refuse_control_characters(self):
+        """Raise ``ImportProblem`` for a control character in any text of the record. The parsers
+        check text as written where they can name its line; this catches what a format decoded
+        into one (a WordPress entity) and stands for every format."""
+        texts = [
+            ("headline", self.headline, self.headline_line),
+            ("dek", self.dek, self.line_of("dek")),
+            ("body", self.body, self.line_of("body")),
+            ("section", self.section, self.line_of("section")),
+            ("dateline", self.dateline, self.line_of("dateline")),
+            ("slug", self.slug, self.line_of("slug")),
+            ("source name", self.source_name, self.line_of("source_name")),
+            ("source id", self.source_id, self.line_of("source_id")),
+            *(("author name", name, self.line_of("authors")) for name in self.authors or ()),
+            *(("tag", name, self.line_of("tags")) for name in self.tags or ()),
+            *(
+                (f"correction {number}", item.text, item.line or self.line_of("corrections"))
+                for number, item in enumerate(self.corrections or (), start=1)
+            ),
+        ]
+        for what, text, line in texts:
+            refuse_control_characters(self.path, line, what, text)
+
 
 @dataclass
 class ParsedFile:
