@@ -29,6 +29,25 @@ def chrome_path():
     return path
 
 
+# Lighthouse sometimes fails to record a page load on a busy machine (NO_NAVSTART, a lost trace):
+# that run measured nothing, so it is run again. A score under the bar is never retried.
+ATTEMPTS = 3
+
+
+def _audit(args, base, what):
+    """Run Lighthouse until it records the page load; return its JSON report."""
+    report_file = base.with_suffix(".report.json")
+    for attempt in range(1, ATTEMPTS + 1):
+        report_file.unlink(missing_ok=True)  # never read an earlier run's report as this one's
+        finished = subprocess.run(args, env={**os.environ, "CHROME_PATH": chrome_path()})
+        report = json.loads(report_file.read_text()) if report_file.exists() else {}
+        error = report.get("runtimeError", {}).get("message") if report else "no report written"
+        if finished.returncode == 0 and not error:
+            return report
+        print(f"  {what}: Lighthouse recorded nothing ({error}); attempt {attempt} of {ATTEMPTS}", flush=True)
+    raise RuntimeError(f"{what}: Lighthouse failed {ATTEMPTS} times: {error}")
+
+
 def run_lighthouse(url, preset, name):
     """Run one audit; return {category: score 0-100} and the path of the HTML report."""
     base = OUT / "reports" / f"{name.replace(' ', '-')}-{preset}"
@@ -40,10 +59,7 @@ def run_lighthouse(url, preset, name):
     ]  # fmt: skip
     if preset == "desktop":
         args.append("--preset=desktop")  # mobile is Lighthouse's default form factor and throttling
-    subprocess.run(args, check=True, env={**os.environ, "CHROME_PATH": chrome_path()})
-    report = json.loads(base.with_suffix(".report.json").read_text())
-    if report.get("runtimeError"):
-        raise RuntimeError(f"{url} ({preset}): {report['runtimeError']['message']}")
+    report = _audit(args, base, f"{url} ({preset})")
     scores = {}
     for category in CATEGORIES:
         score = report["categories"][category]["score"]
