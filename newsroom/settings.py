@@ -137,7 +137,8 @@ DATABASES = {"default": _database_from_env()}
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, with one redis-py client per pool instead of one per call.
+            "BACKEND": "newsroom.redis_cache.SharedClientRedisCache",
             "LOCATION": os.environ["REDIS_URL"],
             # Fail fast when Redis is down: the site then serves uncached instead of hanging.
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

@@ -181,7 +181,7 @@ def _missing_service(reason):
 def _use_redis(settings, url):
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "newsroom.redis_cache.SharedClientRedisCache",
             "LOCATION": url,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",  # each test its own keys
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
