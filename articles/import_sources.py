@@ -143,9 +143,11 @@ def older_imports(entries, found, chunk_size):
     their own source id (values with a ``pk``); ``chunk_size`` source ids go in one query.
 
     Only when it cannot be another file's: no other file of this import has that stem (or that
-    source id), no file found the article by its own source id, and the article is evidently the
-    same story: unchanged since (same checksum), or the same slug or headline. Otherwise the file
-    makes a new article and the old one is left alone (issue 12, point 3).
+    source id), no file found the article by its own source id, and the file is unchanged since
+    that import made the article (same checksum). Otherwise the file makes a new article and the
+    old one is left alone (issue 12, point 3). The same slug or headline is no proof: under the
+    stem identity ``hugo1/story-one/index.md`` naming the slug of ``hugo2/story-three/index.md``
+    would replace story three, where a slug taken by another file's article must be an error.
     """
     older, claims = {}, {}
     for entry in entries:
@@ -165,10 +167,7 @@ def older_imports(entries, found, chunk_size):
             ).values_list("source_id", "pk", "slug", "source_checksum", "headline")
             for legacy_id, pk, slug, checksum, headline in rows:
                 entry = candidates[(source_name, legacy_id)]
-                same_story = (
-                    checksum == entry.legacy_checksum or slug == entry.slug or headline == entry.headline
-                )
-                if same_story and pk not in found_pks:
+                if checksum == entry.legacy_checksum and pk not in found_pks:
                     older[entry.key] = (pk, slug, checksum, headline)
                     found_pks.add(pk)
     return older

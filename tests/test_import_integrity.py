@@ -100,17 +100,46 @@ def test_rerun_of_a_folder_creates_no_duplicates_and_a_changed_file_updates_its_
     assert Article.objects.get(pk=pks["b/index"]).headline == "Story B, Revised"
 
 
-def test_article_of_an_older_import_is_found_by_its_file_stem(db, run, write, tmp_path, make_article):
-    # Before issue 12 an article's source id was its file name without the extension.
-    old = make_article("Story One", slug="story-one", source_name="markdown", source_id="index")
-    write("site/story-one/index.md", markdown("title: Story One, Revised", "slug: story-one"))
+def test_article_of_an_older_import_is_found_by_its_file_stem(db, run, write, tmp_path):
+    # Before issue 12 an article's source id was its file name without the extension, as it still
+    # is for a file named on the command line: this import makes the article an older one made.
+    write("site/story-one/index.md", markdown("title: Story One", "slug: story-one"))
+    run(tmp_path / "site" / "story-one" / "index.md")
+    old = Article.objects.get(source_id="index")
 
     stdout, _, error = run(tmp_path / "site")
 
     assert error is None and stdout.startswith("0 created, 1 updated")
     old.refresh_from_db()
-    assert (old.headline, old.source_id) == ("Story One, Revised", "story-one/index")
+    assert (old.headline, old.source_id) == ("Story One", "story-one/index")
     assert Article.objects.count() == 1
+    assert run(tmp_path / "site")[0].startswith("0 created, 0 updated, 1 unchanged")
+
+
+def test_slug_of_an_older_import_of_another_file_is_an_error_not_an_overwrite(db, run, write, tmp_path):
+    write("hugo2/story-three/index.md", markdown("title: Story Three", "slug: the-story"))
+    run(tmp_path / "hugo2" / "story-three" / "index.md")  # source id "index", as before issue 12
+    before = site()
+    one = write("hugo1/story-one/index.md", markdown("title: Story One", "slug: the-story"))
+
+    _, stderr, error = run(tmp_path / "hugo1")
+
+    assert str(error) == "1 file failed; nothing was imported"
+    assert stderr == f"{one}:3: slug 'the-story' is taken by another article, “Story Three”\n"
+    assert site() == before
+
+
+def test_older_import_of_another_file_with_the_same_headline_is_left_alone(db, run, write, tmp_path):
+    write("site2/about/index.md", markdown("title: About", "dek: The second site."))
+    run(tmp_path / "site2" / "about" / "index.md")  # source id "index", as before issue 12
+    before = site()
+    write("site1/about/index.md", markdown("title: About", "dek: The first site."))
+
+    stdout, _, error = run(tmp_path / "site1")
+
+    assert error is None and stdout.startswith("1 created, 0 updated")
+    assert set(before["articles"]) < set(site()["articles"])
+    assert sorted(Article.objects.values_list("dek", flat=True)) == ["The first site.", "The second site."]
 
 
 def test_older_import_of_another_file_with_the_same_stem_is_left_alone(
