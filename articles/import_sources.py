@@ -3,8 +3,9 @@
 Only regular files are read. Inside a named folder a symbolic link (to a file or a folder), a
 named pipe, a device or a socket is skipped with a message: a link could lead anywhere on the
 server (``passwd.txt -> /etc/passwd`` would become a draft every reporter can read), and opening a
-named pipe would wait for a writer forever. A path named on the command line is the operator's own
-choice and is followed; the parsers open every file without following a link
+named pipe would wait for a writer forever. A path named on the command line that is a link fails
+the import, asking for what it points to: a shell glob (``import_articles uploads/*``) names every
+entry of a folder, the link among them. The parsers open every file without following a link
 (``articles.importers.open_regular``), so a file swapped for a link after it was found is refused.
 
 A file's identity, its ``name`` here, is its path relative to the folder named on the command line,
@@ -73,6 +74,12 @@ def find(paths):
     """
     found, seen = Found([], [], []), set()
     for path in map(Path, paths):
+        if path.is_symlink():
+            reason = (
+                "a symbolic link; an import reads only regular files and folders, so name what it points to"
+            )
+            found.problems.append(Notice(path, 1, reason))
+            continue
         if path.is_dir():
             files = _files_in(path, found)
             if not files:
@@ -80,9 +87,7 @@ def find(paths):
                     Notice(path, 1, f"no articles in this folder (no {_extensions()} files)")
                 )
         elif path.is_file():
-            real = os.path.realpath(path)
-            # Named itself: the operator chose the file, through a link or not.
-            files = [(SourceFile(Path(real) if path.is_symlink() else path, printable(path.stem)), real)]
+            files = [(SourceFile(path, printable(path.stem)), os.path.realpath(path))]
         elif path.exists():
             found.problems.append(Notice(path, 1, "not a regular file or a folder"))
             continue

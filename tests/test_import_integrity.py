@@ -241,6 +241,23 @@ def test_symlinked_folder_is_skipped(db, run, write, tmp_path):
     assert Article.objects.get().source_id == "story"
 
 
+def test_symlink_named_on_the_command_line_is_refused(db, run, write, tmp_path):
+    # As a shell glob names it: import_articles uploads/*
+    secret = write("outside/passwd.txt", "root:x:0:0:root:/root:/bin/bash\n\nSecret text here.\n")
+    link = tmp_path / "uploads" / "passwd.txt"
+    link.parent.mkdir()
+    link.symlink_to(secret)
+
+    _, stderr, error = run(link)
+
+    assert str(error) == "1 file failed; nothing was imported"
+    assert stderr == (
+        f"{link}:1: a symbolic link; an import reads only regular files and folders, "
+        "so name what it points to\n"
+    )
+    assert not Article.objects.exists()
+
+
 def test_fifo_in_the_folder_is_skipped_without_opening_it(db, run, write, tmp_path):
     write("inbox/story.txt")
     fifo = tmp_path / "inbox" / "pipe.txt"
