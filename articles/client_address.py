@@ -6,13 +6,33 @@ client is the address the proxy appended, the last X-Forwarded-For entry; entrie
 whatever the client sent and prove nothing.
 """
 
+import ipaddress
+
 from django.conf import settings
 
 
 def client_address(request):
     """The client's IP address for throttling sign-ins (django-axes' AXES_CLIENT_IP_CALLABLE)."""
     if settings.NEWSROOM_BEHIND_PROXY:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        if forwarded[-1]:
-            return forwarded[-1]
+        appended = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1]
+        address = _address_in(appended.strip())
+        if address:
+            return address
     return request.META.get("REMOTE_ADDR")
+
+
+def _address_in(entry):
+    """The address in one X-Forwarded-For entry, in one spelling, or None when it holds none.
+
+    Some load balancers append the client's port too ("203.0.113.9:4711", "[2001:db8::9]:443").
+    Anything that is no address (a misconfigured proxy, a client reaching the app past it) is
+    ignored rather than stored: PostgreSQL keeps axes' addresses as inet and would refuse it.
+    """
+    if entry.startswith("["):
+        entry = entry[1:].partition("]")[0]
+    elif entry.count(":") == 1:
+        entry = entry.partition(":")[0]
+    try:
+        return str(ipaddress.ip_address(entry))
+    except ValueError:
+        return None

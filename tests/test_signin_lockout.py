@@ -75,3 +75,30 @@ def test_the_client_address_is_read_as_configured(rf, settings, behind_proxy, ex
     settings.NEWSROOM_BEHIND_PROXY = behind_proxy
     request = rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.9")
     assert client_address(request) == expected
+
+
+@pytest.mark.parametrize(
+    "appended, expected",
+    [
+        ("203.0.113.9:4711", "203.0.113.9"),  # some load balancers append the client's port
+        ("[2001:db8::9]:443", "2001:db8::9"),
+        ("2001:DB8::9", "2001:db8::9"),  # one address, one spelling, one count
+        ("unknown", PROXY),  # no address to go by: the connection's is the truth
+        ("", PROXY),
+    ],
+)
+def test_the_proxys_entry_is_read_as_an_address(rf, settings, appended, expected):
+    from articles.client_address import client_address
+
+    settings.NEWSROOM_BEHIND_PROXY = True
+    request = rf.get("/", REMOTE_ADDR=PROXY, HTTP_X_FORWARDED_FOR=f"6.6.6.6, {appended}")
+    assert client_address(request) == expected
+
+
+@pytest.mark.parametrize("forwarded", ["not-an-address", "203.0.113.9:4711", "[2001:db8::9]:443"])
+def test_an_odd_forwarded_entry_never_breaks_the_sign_in(client, editor, settings, forwarded):
+    """A proxy that writes a port, or a client reaching the app past the proxy with a made-up
+    header, gets the sign-in form back, not a server error (PostgreSQL stores addresses as inet)."""
+    settings.NEWSROOM_BEHIND_PROXY = True
+    assert login(client, "ed", "wrong", address=PROXY, forwarded=forwarded).status_code == 200
+    assert signed_in(login(client, "ed", PASSWORD, address=PROXY, forwarded=forwarded))
