@@ -15,6 +15,13 @@ def copy_headline_and_slug(apps, schema_editor):
     )
 
 
+def drop_records_of_deleted_stories(apps, schema_editor):
+    """Back to records that each need their article: those of deleted stories cannot stay, and go
+    as they did before this migration, when a story took its records with it."""
+    PublicationEvent = apps.get_model("articles", "PublicationEvent")
+    PublicationEvent.objects.filter(article__isnull=True).delete()
+
+
 class Migration(migrations.Migration):
     dependencies = [
         ("articles", "0009_content_version_and_plain_text"),
@@ -57,5 +64,5 @@ class Migration(migrations.Migration):
                 to="articles.article",
             ),
         ),
-        migrations.RunPython(copy_headline_and_slug, migrations.RunPython.noop),
+        migrations.RunPython(copy_headline_and_slug, drop_records_of_deleted_stories),
     ]
