@@ -1,7 +1,6 @@
 """Anonymous pages come from the shared cache, and never with a stale visibility."""
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles.models import Status
+from tests.conftest import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("NEWSROOM_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -103,12 +103,6 @@ def test_site_keeps_serving_when_redis_is_down(client, settings, make_article, c
     health = client.get("/healthz")
     assert health.status_code == 200
     assert health.json() == {"status": "ok", "database": "ok", "cache": "unreachable"}
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def manage(env, *args):
