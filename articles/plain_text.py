@@ -21,8 +21,8 @@ def first_control_character(text):
 
 def strip_control_characters(text):
     """``text`` without the forbidden characters (None and "" pass through unchanged)."""
-    if not text:
-        return text
+    if not text or not CONTROL_CHARACTERS.search(text):
+        return text  # the usual case: one scan, no copy of a whole story
     return CONTROL_CHARACTERS.sub("", text)
 
 
