@@ -100,7 +100,8 @@ class ArticleQuerySet(models.QuerySet):
         inner_sql, params = newest.values("pk")[:per_section].query.get_compiler(self.db).as_sql()
         if connections[self.db].vendor == "postgresql":
             ids = (
-                f"SELECT top.* FROM articles_section AS front_section CROSS JOIN LATERAL ({inner_sql}) AS top"
+                "SELECT top.* FROM articles_section AS front_section "
+                f"CROSS JOIN LATERAL ({inner_sql}) AS top"
             )
         else:
             ids = (
@@ -125,10 +126,7 @@ class ArticleQuerySet(models.QuerySet):
             return self.none()
         sharing = TaggedArticle.objects.filter(content_object=OuterRef("pk"), tag__in=tag_ids)
         candidates = (
-            self.exclude(pk=article.pk)
-            .filter(Exists(sharing))
-            .newest_first()
-            .values("pk")[:RELATED_CANDIDATES]
+            self.exclude(pk=article.pk).filter(Exists(sharing)).newest_first().values("pk")[:RELATED_CANDIDATES]
         )
         shared_count = sharing.order_by().values("content_object").annotate(n=Count("pk")).values("n")
         return (
@@ -163,7 +161,8 @@ class ArticleQuerySet(models.QuerySet):
         taggings = TaggedArticle._meta.db_table
         if connections[self.db].vendor == "postgresql":
             join = (
-                f"CROSS JOIN LATERAL (SELECT tag_id FROM {taggings} WHERE content_object_id = recent.pk) AS t"
+                f"CROSS JOIN LATERAL (SELECT tag_id FROM {taggings} "
+                "WHERE content_object_id = recent.pk) AS t"
             )
         else:
             join = f"JOIN {taggings} AS t ON t.content_object_id = recent.pk"
