@@ -1,11 +1,12 @@
 """The desk's content: sections, authors, topic tags, articles and their corrections.
 
 Visibility lives in one place, ``Article.objects.published()``; every public surface starts there.
-The models are split by what they are (taxonomy, stories, the content version); import them from
-here.
+The models are split by what they are (taxonomy, stories, former slugs, the content version);
+import them from here.
 """
 
 from articles.models.content_version import ContentVersion
+from articles.models.redirects import SlugRedirect
 from articles.models.stories import (
     BYLINES_PREFETCH,
     CARD_PREFETCHES,
@@ -20,7 +21,6 @@ from articles.models.stories import (
     ArticleQuerySet,
     Correction,
     PublicationEvent,
-    SlugRedirect,
     Status,
     WorkflowError,
     can_publish,

@@ -1,4 +1,4 @@
-"""Stories: articles, their bylines, former slugs, corrections and audit trail, and the workflow.
+"""Stories: articles, their bylines, corrections and audit trail, and the workflow.
 
 Visibility lives in one place, ``Article.objects.published()``; every public surface starts there.
 """
@@ -7,7 +7,7 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import connections, models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 from django.db.models.expressions import RawSQL
@@ -16,6 +16,7 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
 from articles.addresses import slug_address
+from articles.models.redirects import SlugRedirect
 from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle
 from articles.plain_text import strip_text_fields
 from articles.rendering import count_words, render_markdown
@@ -399,38 +400,6 @@ BYLINES_PREFETCH = Prefetch(
 # fill its cache, which cost more than the page's queries. Article.topics reads it.
 TOPICS_PREFETCH = Prefetch("tagged_items", queryset=TaggedArticle.objects.select_related("tag"))
 CARD_PREFETCHES = (BYLINES_PREFETCH, TOPICS_PREFETCH)
-
-
-class SlugRedirect(models.Model):
-    """An article's former slug, answered with a 301 to its current address.
-
-    It belongs to that article: while it exists no other article may take the slug, so the story's
-    inbound links never lead elsewhere. Only an editor can free it, by deleting it (issue 12).
-    """
-
-    class Held(ValidationError):
-        """A save would give an article a slug that is another article's former address."""
-
-    old_slug = models.SlugField(max_length=200, unique=True)
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="old_slugs")
-    created_at = models.DateTimeField(auto_now_add=True)  # when the article left this slug
-
-    def __str__(self):
-        return f"{self.old_slug} → {self.article.slug}"
-
-    @classmethod
-    def held_for_another(cls, slug, article):
-        """The redirect keeping ``slug`` as the former address of an article other than ``article``
-        (saved or not), or None."""
-        redirects = cls.objects.select_related("article").filter(old_slug=slug)
-        if article.pk is not None:
-            redirects = redirects.exclude(article_id=article.pk)
-        return redirects.first()
-
-    def owner_phrase(self):
-        """Whose address this was and until when, for a refusal: “Headline” used this address until …"""
-        until = timezone.localtime(self.created_at)
-        return f"“{self.article.headline}” used this address until {until:%d %b %Y}"
 
 
 class Correction(PlainTextModel):

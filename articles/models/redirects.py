@@ -1,0 +1,38 @@
+"""Former slugs: the addresses an article has left, each answered with a 301 to where it is now."""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+
+class SlugRedirect(models.Model):
+    """An article's former slug, answered with a 301 to its current address.
+
+    It belongs to that article: while it exists no other article may take the slug, so the story's
+    inbound links never lead elsewhere. Only an editor can free it, by deleting it (issue 12).
+    """
+
+    class Held(ValidationError):
+        """A save would give an article a slug that is another article's former address."""
+
+    old_slug = models.SlugField(max_length=200, unique=True)
+    # By name: stories.py imports this module for Article.save(), so importing Article here would loop.
+    article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="old_slugs")
+    created_at = models.DateTimeField(auto_now_add=True)  # when the article left this slug
+
+    def __str__(self):
+        return f"{self.old_slug} → {self.article.slug}"
+
+    @classmethod
+    def held_for_another(cls, slug, article):
+        """The redirect keeping ``slug`` as the former address of an article other than ``article``
+        (saved or not), or None."""
+        redirects = cls.objects.select_related("article").filter(old_slug=slug)
+        if article.pk is not None:
+            redirects = redirects.exclude(article_id=article.pk)
+        return redirects.first()
+
+    def owner_phrase(self):
+        """Whose address this was and until when, for a refusal: “Headline” used this address until …"""
+        until = timezone.localtime(self.created_at)
+        return f"“{self.article.headline}” used this address until {until:%d %b %Y}"
