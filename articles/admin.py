@@ -5,7 +5,6 @@ from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -14,6 +13,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
+from articles import publishing
 from articles.autotag import parse_aliases
 from articles.forms import ArticleAdminForm, ScheduleForm
 from articles.models import (
@@ -24,7 +24,6 @@ from articles.models import (
     PublicationEvent,
     Section,
     SlugRedirect,
-    Status,
     Tag,
     TaggedArticle,
     WorkflowError,
@@ -114,6 +113,10 @@ class PublicationEventInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# The part of a story each inline edits, as publishing.story_changed names it.
+STORY_PART_OF_INLINE = {ArticleAuthor: "authors", TaggedArticle: "tags", Correction: "corrections"}
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -227,42 +230,54 @@ class ArticleAdmin(SimpleHistoryAdmin):
             )
         return actions
 
+    # Saving goes on to articles.publishing: the audit trail, and the announcement when the save
+    # moved the story to, on or off the public site. The change form and the history revert both
+    # come through save_model; only the change form saves inlines (save_related).
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
-        PublicationEvent.record(form.stored, obj, request.user)
+        before = publishing.Before.of(form.stored)
+        publishing.saved(obj, before=before, by=request.user, changes=form.changed_data)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        parts = {STORY_PART_OF_INLINE[formset.model] for formset in formsets if formset.has_changed()}
+        publishing.parts_changed(form.instance, by=request.user, parts=parts - {None})
 
     # Deleting is how a desk takes a story down for legal reasons; the audit trail keeps a record
     # of who did, with the story's headline and slug.
 
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            PublicationEvent.record_deletion(obj, request.user)
-            super().delete_model(request, obj)
+        publishing.delete(obj, by=request.user)
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            for article in queryset:
-                PublicationEvent.record_deletion(article, request.user)
-            super().delete_queryset(request, queryset)
+        publishing.delete_many(queryset, by=request.user)
 
-    # Bulk actions call the model's workflow methods, which check the permission again.
+    # Bulk actions take the workflow's steps (articles.publishing), which check the permission again.
 
     @admin.action(description="Send to review", permissions=["change"])
     def send_to_review(self, request, queryset):
         self._apply(
-            request, queryset, lambda article: article.send_to_review(by=request.user), "sent to review"
+            request,
+            queryset,
+            lambda article: publishing.send_to_review(article, by=request.user),
+            "sent to review",
         )
 
     @admin.action(description="Publish now", permissions=["publish"])
     def publish_now(self, request, queryset):
-        self._apply(request, queryset, lambda article: article.publish(by=request.user), "published")
+        self._apply(
+            request, queryset, lambda article: publishing.publish(article, by=request.user), "published"
+        )
 
     @admin.action(description="Unpublish (back to draft)", permissions=["publish"])
     def unpublish(self, request, queryset):
-        self._apply(request, queryset, lambda article: article.unpublish(by=request.user), "unpublished")
+        self._apply(
+            request, queryset, lambda article: publishing.unpublish(article, by=request.user), "unpublished"
+        )
 
     @admin.action(description="Schedule…", permissions=["publish"])
     def schedule(self, request, queryset):
@@ -272,7 +287,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
             self._apply(
                 request,
                 queryset,
-                lambda article: article.publish(by=request.user, at=at),
+                lambda article: publishing.publish(article, by=request.user, at=at),
                 f"scheduled for {timezone.localtime(at):%d %b %Y %H:%M %Z}",
             )
             return None
@@ -305,13 +320,13 @@ def _is_published(article):
     """Whether the saved article is published or scheduled. A revision being viewed carries its old
     status, so ask the database for the article as it stands."""
     if hasattr(article, "_history"):  # simple-history's mark on an instance rebuilt from a revision
-        return Article.objects.filter(pk=article.pk, status=Status.PUBLISHED).exists()
-    return article.status == Status.PUBLISHED
+        return Article.objects.released().filter(pk=article.pk).exists()
+    return article.is_released
 
 
 def delete_unpublished_selected(modeladmin, request, queryset):
     """Django's bulk delete, refused outright when a published or scheduled story is selected."""
-    live = queryset.filter(status=Status.PUBLISHED)
+    live = queryset.released()
     if live.exists():
         modeladmin.message_user(
             request,

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
+from articles import publishing
 from articles.models import Article, PublicationEvent, Status, Tag
 
 
@@ -14,9 +15,9 @@ from articles.models import Article, PublicationEvent, Status, Tag
 def story_with_history(make_article, editor):
     """A story an editor published, then unpublished and published again: three audit records."""
     story = make_article("Envoy lands in Beijing", slug="envoy-lands", status=Status.DRAFT, published_at=None)
-    story.publish(by=editor)
-    story.unpublish(by=editor)
-    story.publish(by=editor)
+    publishing.publish(story, by=editor)
+    publishing.unpublish(story, by=editor)
+    publishing.publish(story, by=editor)
     assert story.publication_events.count() == 3
     return story
 

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, settings
 
+from articles import publishing
 from articles.filtering import ListFilters
 from articles.models import Correction, SlugRedirect, Status
 from articles.schemas import ARTICLE_SLUG, SECTION_PATTERN, TAG_PATTERN
@@ -520,7 +521,7 @@ def test_conditional_get_answers_304(client, coverage, url):
 
 def test_unpublishing_changes_the_etag(client, coverage, editor):
     response = client.get("/api/articles/")
-    coverage["eu"].unpublish(by=editor)
+    publishing.unpublish(coverage["eu"], by=editor)
     again = client.get("/api/articles/", headers={"if-none-match": response["ETag"]})
     assert again.status_code == 200
     assert coverage["eu"].slug not in slugs(again)

@@ -7,6 +7,7 @@ the audit did: the server keeps every page it holds, and answers again with all 
 import feedparser
 import pytest
 
+from articles import publishing
 from articles.models import Article, Status
 
 SLUG = "envoy-lands"
@@ -79,7 +80,7 @@ def test_a_flushed_redis_and_a_lost_version_row_bring_back_no_old_page(
     past every version a page was stored under."""
     from articles.models import ContentVersion
 
-    cached_story.unpublish(by=editor)
+    publishing.unpublish(cached_story, by=editor)
     ContentVersion.objects.all().delete()
     response = client.get("/articles/")
     assert response["X-Cache"] == "miss"

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from lxml import etree
 
+from articles import publishing
 from articles.models import Article, Status
 
 SITEMAP_NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
@@ -134,7 +135,7 @@ def test_taking_a_story_down_moves_the_sitemap_index_lastmod(
     before = lastmods(client)
     time_machine.move_to(timezone.now() + timedelta(hours=3))
     if take_down == "unpublish":
-        story.unpublish(by=editor)
+        publishing.unpublish(story, by=editor)
     else:
         story.delete()
     after = lastmods(client)

@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from articles import publishing
 from articles.models import Status
 from tests.conftest import free_port
 
@@ -50,7 +51,7 @@ def test_unpublishing_retires_every_cached_page_at_once(client, shared_cache, ma
     for url in urls:
         assert "Envoy lands in Beijing" in get(client, url)[1] or url.endswith(".xml"), url
         assert get(client, url)[0]["X-Cache"] == "hit", url
-    article.unpublish(by=editor)
+    publishing.unpublish(article, by=editor)
     for url in urls:
         response, page = get(client, url)
         assert "Envoy lands in Beijing" not in page, url
@@ -332,7 +333,7 @@ def test_unpublishing_retires_both_encodings_at_once(client, shared_cache, make_
     for headers in (GZIP, {}, GZIP, {}):
         client.get("/articles/", headers=headers)
     assert client.get("/articles/", headers=GZIP)["X-Cache"] == "hit"
-    article.unpublish(by=editor)
+    publishing.unpublish(article, by=editor)
     for headers in (GZIP, {}):
         response = client.get("/articles/", headers=headers)
         body = gzip.decompress(response.content) if headers else response.content
@@ -396,7 +397,7 @@ def test_work_on_drafts_and_reviews_keeps_the_cached_pages(client, shared_cache,
     assert cached_after(client, "/articles/", lambda: Correction.objects.create(article=draft, text="Fixed."))
     other = Author.objects.create(name="Li Wei", slug="li-wei")
     assert cached_after(client, "/articles/", lambda: draft.bylines.create(author=other, position=1))
-    assert cached_after(client, "/articles/", lambda: draft.send_to_review(by=reporter))
+    assert cached_after(client, "/articles/", lambda: publishing.send_to_review(draft, by=reporter))
     new = lambda: make_article("Another draft", status=Status.REVIEW, published_at=None)  # noqa: E731
     assert cached_after(client, "/articles/", new)
     assert cached_after(client, "/articles/", draft.delete)
@@ -417,10 +418,10 @@ def test_every_change_a_reader_could_see_retires_the_cached_pages(client, shared
     assert not cached_after(client, "/articles/", edit)
     assert not cached_after(client, "/articles/", lambda: story.tags.add("Trade"))
     assert not cached_after(client, "/articles/", lambda: story.corrections.create(text="Fixed."))
-    assert not cached_after(client, "/articles/", lambda: draft.publish(by=editor))
-    assert not cached_after(client, "/articles/", lambda: draft.unpublish(by=editor))
+    assert not cached_after(client, "/articles/", lambda: publishing.publish(draft, by=editor))
+    assert not cached_after(client, "/articles/", lambda: publishing.unpublish(draft, by=editor))
     # A scheduled story's new time moves the moment pages must change.
-    assert not cached_after(client, "/articles/", lambda: scheduled.publish(by=editor))
+    assert not cached_after(client, "/articles/", lambda: publishing.publish(scheduled, by=editor))
 
     def save_unread_copy():  # an instance not read from the database: assume it was public
         fields = {field.attname: getattr(story, field.attname) for field in Article._meta.concrete_fields}
@@ -428,7 +429,7 @@ def test_every_change_a_reader_could_see_retires_the_cached_pages(client, shared
 
     assert not cached_after(client, "/articles/", save_unread_copy)
     story.refresh_from_db()
-    story.publish(by=editor)
+    publishing.publish(story, by=editor)
     assert not cached_after(client, "/articles/", story.delete)
 
 
@@ -440,7 +441,7 @@ def test_unpublishing_a_refreshed_copy_retires_the_pages(client, shared_cache, m
 
     draft = make_article("Envoy lands in Beijing", status=Status.DRAFT, published_at=None)
     copy = Article.objects.get(pk=draft.pk)
-    draft.publish(by=editor)
+    publishing.publish(draft, by=editor)
     copy.refresh_from_db()
     get(client, "/articles/")
     assert get(client, "/articles/")[0]["X-Cache"] == "hit"

@@ -4,6 +4,7 @@ import re
 
 from django.test import Client
 
+from articles import publishing
 from articles.models import Article, Status
 from tests.formdata import form_data
 
@@ -53,7 +54,7 @@ def test_restoring_a_revision_brings_its_text_back(client, editor, make_article)
 def test_restoring_never_publishes_on_a_reporters_behalf(client, reporter, editor, make_article):
     article = make_article("Envoy lands")  # published: its first revision is a published one
     published_revision = article.history.get()
-    article.unpublish(by=editor)
+    publishing.unpublish(article, by=editor)
 
     client.force_login(reporter)
     url = f"/admin/articles/article/{article.pk}/history/{published_revision.history_id}/"

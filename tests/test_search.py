@@ -13,6 +13,7 @@ from django.db import connection
 from django.utils import timezone
 from lxml import html as lxml_html
 
+from articles import publishing
 from articles.models import Article, Status, Tag, TaggedArticle
 from articles.search import (
     MAX_QUERY_LENGTH,
@@ -438,7 +439,7 @@ def test_only_public_articles_count(client, hidden_articles):
 
 def test_unpublishing_hides_at_once(make_article, editor):
     article = make_article("Envoy heads to Beijing", body="Text.")
-    article.unpublish(by=editor)
+    publishing.unpublish(article, by=editor)
     assert found("beijing") == []
 
 

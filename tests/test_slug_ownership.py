@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.utils import timezone
 
+from articles import publishing
 from articles.models import Article, SlugRedirect, Status
 from tests.formdata import form_data
 
@@ -212,7 +213,7 @@ def test_a_reporters_draft_never_takes_over_a_published_storys_old_url(
 
     # An editor publishes the draft: the story's old URL still leads to the story.
     draft.refresh_from_db()
-    draft.publish(by=editor)
+    publishing.publish(draft, by=editor)
     assert client.get("/articles/draft-b-3/").status_code == 200
     assert client.get("/articles/draft-b/")["Location"] == "/articles/draft-b-3/"
     leads_to_the_story()

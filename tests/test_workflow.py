@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from articles import publishing
 from articles.models import Article, PublicationEvent, Status, WorkflowError
 from tests.formdata import form_data
 
@@ -166,7 +167,7 @@ def test_reporter_has_no_publishing_actions_even_by_forged_post(as_user, reporte
 def test_model_methods_refuse_a_reporter(reporter, make_article):
     draft = make_article("Envoy lands", status=Status.REVIEW, published_at=None)
     with pytest.raises(WorkflowError, match="Only an editor"):
-        draft.publish(by=reporter)
+        publishing.publish(draft, by=reporter)
     draft.refresh_from_db()
     assert draft.status == Status.REVIEW
 
@@ -294,8 +295,8 @@ def test_admin_index_shows_the_editors_day(as_user, editor, make_article):
 
 def test_audit_trail_is_visible_in_the_admin(as_user, editor, make_article):
     article = make_article("Envoy lands", status=Status.REVIEW, published_at=None)
-    article.publish(by=editor)
-    article.unpublish(by=editor)
+    publishing.publish(article, by=editor)
+    publishing.unpublish(article, by=editor)
     client = as_user(editor)
     page = client.get("/admin/articles/publicationevent/").content.decode()
     assert page.count("Envoy lands") == 2 and "Published" in page and "Unpublished" in page

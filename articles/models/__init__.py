@@ -1,10 +1,11 @@
 """The desk's content: sections, authors, topic tags, articles and their corrections.
 
 Visibility lives in one place, ``Article.objects.published()``; every public surface starts there.
-The models are split by what they are (taxonomy, stories, former slugs, the content version);
-import them from here.
+The models are split by what they are (taxonomy, stories, former slugs, the audit trail, the
+content version); import them from here.
 """
 
+from articles.models.audit import PublicationEvent
 from articles.models.content_version import ContentVersion
 from articles.models.redirects import SlugRedirect
 from articles.models.stories import (
@@ -20,11 +21,12 @@ from articles.models.stories import (
     ArticleAuthor,
     ArticleQuerySet,
     Correction,
-    PublicationEvent,
+    State,
     Status,
     WorkflowError,
     can_publish,
     derive_from_body,
+    state_of,
 )
 from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle
 
@@ -47,10 +49,12 @@ __all__ = [
     "PublicationEvent",
     "Section",
     "SlugRedirect",
+    "State",
     "Status",
     "Tag",
     "TaggedArticle",
     "WorkflowError",
     "can_publish",
     "derive_from_body",
+    "state_of",
 ]

@@ -32,6 +32,31 @@ class SlugRedirect(models.Model):
             redirects = redirects.exclude(article_id=article.pk)
         return redirects.first()
 
+    @classmethod
+    def leave_behind(cls, renamed):
+        """For each (old slug, article) of ``renamed``, leave a redirect from the old slug to the
+        article; an article taking back a former slug of its own removes that redirect, so it
+        answers there again. Article.save() and the importer's batch writes both come here.
+
+        A redirect that already leads from the old slug to another article stays with it (the slug
+        checks before a write refuse a slug that is another article's former one).
+        """
+        if not renamed:
+            return
+        articles = {article.pk: article for _, article in renamed}
+        taking_back = cls.objects.filter(
+            old_slug__in=[article.slug for article in articles.values()], article_id__in=list(articles)
+        ).values_list("pk", "old_slug", "article_id")
+        cls.objects.filter(
+            pk__in=[pk for pk, old_slug, owner in taking_back if articles[owner].slug == old_slug]
+        ).delete()
+        kept = set(
+            cls.objects.filter(old_slug__in=[old for old, _ in renamed]).values_list("old_slug", flat=True)
+        )
+        cls.objects.bulk_create(
+            cls(old_slug=old_slug, article=article) for old_slug, article in renamed if old_slug not in kept
+        )
+
     def owner_phrase(self):
         """Whose address this was and until when, for a refusal: “Headline” used this address until …"""
         until = timezone.localtime(self.created_at)

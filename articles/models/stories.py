@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections, models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -40,6 +40,35 @@ class Status(models.TextChoices):
     PUBLISHED = "published", "Published"
 
 
+class State(models.TextChoices):
+    """Where a story stands for readers: its status and, once published, its publication time."""
+
+    DRAFT = "draft", "Draft"
+    REVIEW = "review", "In review"
+    SCHEDULED = "scheduled", "Scheduled"
+    PUBLISHED = "published", "Published"
+
+
+def state_of(status, published_at, now):
+    """The one visibility rule, in Python: a story is public (PUBLISHED) when its status is published
+    and its publication time has come. ``ArticleQuerySet.in_state`` is the same rule in SQL; a
+    truth-table test holds the two together. A published story always has a time (a constraint)."""
+    if status == Status.PUBLISHED:
+        return State.PUBLISHED if published_at <= now else State.SCHEDULED
+    return State(status)
+
+
+def _state_condition(state, now):
+    """``state_of`` as a query condition."""
+    released = Q(status=Status.PUBLISHED)
+    return {
+        State.DRAFT: Q(status=Status.DRAFT),
+        State.REVIEW: Q(status=Status.REVIEW),
+        State.SCHEDULED: released & Q(published_at__gt=now),
+        State.PUBLISHED: released & Q(published_at__lte=now),
+    }[state]
+
+
 PUBLISH_PERMISSION = "articles.publish_article"
 
 
@@ -53,19 +82,32 @@ class WorkflowError(PermissionDenied):
 
 
 class ArticleQuerySet(models.QuerySet):
+    def in_state(self, state, now=None):
+        return self.filter(_state_condition(state, now or timezone.now()))
+
     def published(self):
         """What a reader may see: published, publication time reached."""
-        return self.filter(status=Status.PUBLISHED, published_at__lte=timezone.now())
+        return self.in_state(State.PUBLISHED)
 
     def scheduled(self):
         """Published with a publication time still to come: they go live by themselves."""
-        return self.filter(status=Status.PUBLISHED, published_at__gt=timezone.now())
+        return self.in_state(State.SCHEDULED)
+
+    def released(self):
+        """Published or scheduled: out of the desk's hands. Only an editor may change these, and
+        only these are ever on a public surface (scheduled ones from their time on)."""
+        return self.filter(status=Status.PUBLISHED)
 
     def drafts(self):
-        return self.filter(status=Status.DRAFT)
+        return self.in_state(State.DRAFT)
 
     def in_review(self):
-        return self.filter(status=Status.REVIEW)
+        return self.in_state(State.REVIEW)
+
+    def awaiting_announcement(self):
+        """Released stories whose going public has not been announced (articles.publishing): the
+        scheduled ones, and any whose time has come since the last announcement."""
+        return self.released().filter(announced=False)
 
     def newest_first(self):
         return self.order_by("-published_at", "-pk")
@@ -208,10 +250,15 @@ class Article(models.Model):
     # Bumped on every save; the admin form carries the value it was opened with, so a save made
     # from a stale copy is refused instead of silently overwriting someone else's work.
     edit_version = models.PositiveIntegerField(default=0, editable=False)
+    # True while the story is public and story_published has gone out for it (articles.publishing),
+    # so a story is announced once each time it goes public, whichever way it went.
+    announced = models.BooleanField(default=False, editable=False)
 
     objects = ArticleQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["body_html", "word_count", "source_checksum", "updated_at", "edit_version"],
+        excluded_fields=[
+            "body_html", "word_count", "source_checksum", "updated_at", "edit_version", "announced",
+        ],  # fmt: skip
     )
 
     class Meta:
@@ -226,8 +273,19 @@ class Article(models.Model):
             # Imports find earlier articles by source; the unique constraint's index is partial
             # (source_id != ''), which SQLite will not use for "source_id IN (…)".
             models.Index(fields=["source_name", "source_id"], name="article_by_import_source"),
+            # The clock's question on every cacheable request: is a story due to be announced?
+            models.Index(
+                fields=["published_at"],
+                condition=models.Q(status=Status.PUBLISHED, announced=False),
+                name="article_awaiting_announcement",
+            ),
         ]
         constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status=Status.PUBLISHED) | models.Q(published_at__isnull=False),
+                name="published_has_time",
+                violation_error_message="A published or scheduled article needs a publication time.",
+            ),
             models.UniqueConstraint(
                 fields=["source_name", "source_id"],
                 condition=~models.Q(source_id=""),
@@ -251,10 +309,7 @@ class Article(models.Model):
         super().save(*args, **kwargs)
         stored_slug = getattr(self, "_stored_slug", None)
         if stored_slug and stored_slug != self.slug:
-            # Never update: a former slug that already leads to another article stays with it.
-            SlugRedirect.objects.get_or_create(old_slug=stored_slug, defaults={"article": self})
-            # Taking back its own former slug removes that redirect, so it answers there again.
-            SlugRedirect.objects.filter(old_slug=self.slug, article=self).delete()
+            SlugRedirect.leave_behind([(stored_slug, self)])
         self._stored_slug = self.slug
         self._stored_status = self.status
 
@@ -288,15 +343,26 @@ class Article(models.Model):
         self.body_html, self.word_count = derived or derive_from_body(self.body)
         self.edit_version += 1
 
+    def state_at(self, now):
+        return state_of(self.status, self.published_at, now)
+
     @property
     def state(self):
         """Draft, In review, Scheduled or Published, as editors talk about it."""
-        if self.status == Status.PUBLISHED and self.published_at and self.published_at > timezone.now():
-            return "Scheduled"
-        return self.get_status_display()
+        return self.state_at(timezone.now()).label
 
-    # The workflow. Every path that changes status or published_at (the change form, the
-    # history revert form, bulk actions) goes through check_change_allowed() or these methods.
+    @property
+    def is_public(self):
+        return self.state_at(timezone.now()) == State.PUBLISHED
+
+    @property
+    def is_released(self):
+        """Published or scheduled (ArticleQuerySet.released)."""
+        return self.status == Status.PUBLISHED
+
+    # The workflow. Every path that changes status or published_at (the change form, the history
+    # revert form, bulk actions) goes through check_change_allowed(), directly or through
+    # articles.publishing, which owns the steps themselves.
 
     def check_change_allowed(self, user, stored):
         """Raise WorkflowError unless ``user`` may move this article from ``stored`` to its values.
@@ -305,10 +371,9 @@ class Article(models.Model):
         """
         if can_publish(user):
             return
-        was_published = stored is not None and stored.status == Status.PUBLISHED
-        if was_published:
+        if stored is not None and stored.is_released:
             raise WorkflowError("Only an editor can change a published or scheduled article.")
-        if self.status == Status.PUBLISHED:
+        if self.is_released:
             raise WorkflowError(
                 "Only an editor can publish or schedule an article. Send it to review instead."
             )
@@ -316,41 +381,6 @@ class Article(models.Model):
             raise WorkflowError("Only an editor can set the publication time.")
         if self.featured != (stored.featured if stored else False):
             raise WorkflowError("Only an editor can feature an article on the front page.")
-
-    def publish(self, *, by, at=None):
-        """Publish now, or at ``at`` (a future time schedules it). Editors only."""
-        self._require_editor(by)
-        self._move(by, status=Status.PUBLISHED, published_at=at or timezone.now())
-
-    def unpublish(self, *, by):
-        """Take the article off every public surface and back to draft. Editors only."""
-        self._require_editor(by)
-        self._move(by, status=Status.DRAFT, published_at=None)
-
-    def send_to_review(self, *, by):
-        if self.status != Status.DRAFT:
-            raise WorkflowError(f"“{self.headline}” is not a draft, so it cannot be sent to review.")
-        self._move(by, status=Status.REVIEW)
-
-    def _require_editor(self, user):
-        if not can_publish(user):
-            raise WorkflowError("Only an editor can publish, schedule or unpublish an article.")
-
-    def _move(self, by, **values):
-        stored = Article.objects.get(pk=self.pk)
-        for name, value in values.items():
-            setattr(self, name, value)
-        self.updated_by = by
-        self.save()
-        PublicationEvent.record(stored, self, by)
-
-    @property
-    def is_public(self):
-        return (
-            self.status == Status.PUBLISHED
-            and self.published_at is not None
-            and self.published_at <= timezone.now()
-        )
 
     @property
     def was_updated(self):
@@ -417,77 +447,3 @@ class Correction(PlainTextModel):
         super().save(*args, **kwargs)
         # A correction is a change to the story: readers, feeds and JSON-LD see a new updated time.
         Article.objects.filter(pk=self.article_id).update(updated_at=timezone.now())
-
-
-class PublicationEvent(models.Model):
-    """The audit trail: who sent what to review, published, scheduled, unpublished or deleted it,
-    and when. Each record keeps the headline and slug it was about, so the trail outlives a story
-    the desk had to delete."""
-
-    class Action(models.TextChoices):
-        SUBMITTED = "submitted", "Sent to review"
-        RETURNED = "returned", "Returned to draft"
-        PUBLISHED = "published", "Published"
-        SCHEDULED = "scheduled", "Scheduled"
-        UNPUBLISHED = "unpublished", "Unpublished"
-        DELETED = "deleted", "Deleted"
-
-    article = models.ForeignKey(
-        Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="publication_events"
-    )
-    headline = models.CharField(max_length=HEADLINE_MAX_LENGTH, blank=True)
-    slug = models.SlugField(max_length=200, blank=True, db_index=False)
-    action = models.CharField(max_length=20, choices=Action.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    at = models.DateTimeField(default=timezone.now)
-    published_at = models.DateTimeField(null=True, blank=True, help_text="The publication time it set.")
-
-    class Meta:
-        ordering = ["-at", "-pk"]
-        indexes = [models.Index(fields=["article", "-at"], name="event_by_article")]
-
-    def __str__(self):
-        return f"{self.get_action_display()}: {self.headline} by {self.actor or 'the system'}"
-
-    @classmethod
-    def action_between(cls, stored, article):
-        """The workflow step from ``stored`` (None for a new article) to ``article``, or None."""
-        before_status = stored.status if stored else Status.DRAFT
-        before_time = stored.published_at if stored else None
-        if article.status == Status.PUBLISHED:
-            if before_status == Status.PUBLISHED and before_time == article.published_at:
-                return None
-            return cls.Action.SCHEDULED if article.published_at > timezone.now() else cls.Action.PUBLISHED
-        if before_status == Status.PUBLISHED:
-            return cls.Action.UNPUBLISHED
-        if article.status == Status.REVIEW and before_status != Status.REVIEW:
-            return cls.Action.SUBMITTED
-        if article.status == Status.DRAFT and before_status == Status.REVIEW:
-            return cls.Action.RETURNED
-        return None
-
-    @classmethod
-    def record(cls, stored, article, actor):
-        """Log the step from ``stored`` to ``article`` taken by ``actor``, if it was one."""
-        action = cls.action_between(stored, article)
-        if action:
-            cls.log(article, action, actor)
-        return action
-
-    @classmethod
-    def record_deletion(cls, article, actor):
-        """Log that ``actor`` is deleting ``article``; call it before the delete."""
-        cls.log(article, cls.Action.DELETED, actor)
-
-    @classmethod
-    def log(cls, article, action, actor):
-        return cls.objects.create(
-            article=article,
-            headline=article.headline,
-            slug=article.slug,
-            action=action,
-            actor=actor,
-            published_at=article.published_at,
-        )
