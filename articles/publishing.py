@@ -58,6 +58,8 @@ story_published = Signal()
 story_changed = Signal()
 story_unpublished = Signal()
 
+# Articles read back at a time to announce a batch write.
+_ANNOUNCE_CHUNK = 200
 # What the importer rewrites of a changed story besides its fields.
 STORY_PARTS = frozenset({"tags", "authors", "corrections"})
 # Written by every save, or never shown to readers: not a change anyone subscribes to.
@@ -230,22 +232,43 @@ def release_due(now=None):
 def _settle(steps, by):
     """Announce each (before, article, changes) step that moved a story to, on or off the public site,
     and keep ``Article.announced`` in step."""
-    went_public, went_away = [], []
+    went_public, went_away, changed = [], [], []
     for before, article, changes in steps:
         announced = before.announced if before else False
         if article.is_public and not announced:
-            went_public.append(article)
-            _announce(article, story_published, by)
+            went_public.append((article, ()))
         elif announced and not article.is_public:
-            went_away.append(article)
-            _announce(article, story_unpublished, by, deleted=False)
+            went_away.append((article, ()))
         elif announced and (noticed := set(changes) - _UNNOTICED):
-            _announce(article, story_changed, by, changes=noticed)
+            changed.append((article, noticed))
     for articles, value in ((went_public, True), (went_away, False)):
         if articles:
-            Article.objects.filter(pk__in=[article.pk for article in articles]).update(announced=value)
-            for article in articles:
+            Article.objects.filter(pk__in=[article.pk for article, _ in articles]).update(announced=value)
+            for article, _ in articles:
                 article.announced = value
+    announcements = {story_published: went_public, story_unpublished: went_away, story_changed: changed}
+    for signal, found in announcements.items():
+        if len(steps) == 1:
+            for article, changes in found:
+                _announce(article, signal, by, changes=changes)
+        elif found:
+            _announce_many(signal, found, by)
+
+
+def _announce_many(signal, found, by):
+    """Announce a batch write's (article, changes) pairs after the commit, from their ids: the
+    batch's articles (bodies and all) need not stay in memory until then."""
+    changes_by_pk = {article.pk: changes for article, changes in found}
+
+    def send():
+        if not signal.has_listeners(Article):
+            return
+        pks = list(changes_by_pk)
+        for start in range(0, len(pks), _ANNOUNCE_CHUNK):
+            for article in Article.objects.filter(pk__in=pks[start : start + _ANNOUNCE_CHUNK]).order_by("pk"):
+                _Announcement(signal, article, by, set(changes_by_pk[article.pk])).send()
+
+    transaction.on_commit(send)
 
 
 @dataclass
