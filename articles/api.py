@@ -15,13 +15,13 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponsePermanentRedirect
 from django.urls import register_converter, reverse
 from django.urls.converters import PathConverter
-from django.views.decorators.cache import cache_control
 from ninja import NinjaAPI, Query
 from ninja.errors import ValidationError
 
 from articles.addresses import absolute_url
 from articles.filtering import ListFilters
 from articles.models import CARD_PREFETCHES, Article, Section, SlugRedirect
+from articles.revalidation import revalidated
 from articles.schemas import (
     ARTICLE_SLUG,
     PAGE_SIZE,
@@ -35,10 +35,6 @@ from articles.schemas import (
 )
 from articles.search import MAX_QUERY_LENGTH, search_articles
 
-# Readers' copies are revalidated on every use (ConditionalGetMiddleware answers with the ETag and
-# a 304), so an unpublished article never lingers in a browser or a proxy: the same rule as the pages.
-public_response = cache_control(public=True, no_cache=True)
-
 api = NinjaAPI(
     title="Newsroom API",
     version="1",
@@ -50,10 +46,10 @@ api = NinjaAPI(
     urls_namespace="api",
     # The interactive docs page would load its scripts from a CDN; the schema itself stays public.
     docs_url=None,
-    docs_decorator=public_response,
+    docs_decorator=revalidated,
 )
 # "view" mode wraps the operation after its exception handlers, so error answers get the header too.
-api.add_decorator(public_response, mode="view")
+api.add_decorator(revalidated, mode="view")
 
 ERRORS = {400: Message, 404: Message}
 

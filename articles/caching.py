@@ -1,14 +1,14 @@
 """A shared cache of anonymous public pages that never shows a stale visibility.
 
 Every cached page is stored under the current *content version*, a counter kept in the database
-(``ContentVersion``). Any change to what readers can see (a published or scheduled article, its
-tags, bylines or corrections, a section, tag or author; a deploy's migrate) bumps the counter in the
-same transaction as the change, so the change and the retirement of every page that showed the old
-state commit together, in every server process at once, whether or not the cache server was
-reachable at the time: a page stored under an older version is never read again, it simply expires.
-Work on drafts and stories in review changes nothing a reader sees, and bumps nothing. Scheduled
-articles go live without any write: the row also holds the next scheduled publication time, and
-the first request after it bumps the counter.
+(``ContentVersion``) and given to the cache API as the key's ``version``. Any change to what readers
+can see (a published or scheduled article, its tags, bylines or corrections, a section, tag or
+author; a deploy's migrate) bumps the counter in the same transaction as the change, so the change
+and the retirement of every page that showed the old state commit together, in every server process
+at once, whether or not the cache server was reachable at the time: a page stored under an older
+version is never read again, it simply expires. Work on drafts and stories in review changes nothing
+a reader sees, and bumps nothing. Scheduled articles go live without any write: the row also holds
+the next scheduled publication time, and the first request after it bumps the counter.
 
 A request costs one read of that row (a primary-key lookup) and one cache read. The middleware sits
 at the top of the stack, so a hit skips everything else: the page is stored as the stack below
@@ -22,6 +22,7 @@ serves every page uncached and logs it.
 
 import logging
 import time
+from hashlib import md5
 
 from django.conf import settings
 from django.core.cache import caches
@@ -33,13 +34,14 @@ from django.middleware.gzip import re_accepts_gzip
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import parse_http_date_safe
+from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
 # Paths never cached: the editors' workspace, signed previews, the health check.
 UNCACHED_PREFIXES = ("/admin/", "/preview/", "/healthz")
-_ERROR_LOG_INTERVAL = 60.0
-_last_error_logged = 0.0
+# What an unreachable cache server raises through the cache API.
+CACHE_ERRORS = (RedisError, ConnectionError, TimeoutError)
 
 
 def page_cache_enabled():
@@ -50,21 +52,20 @@ def _cache():
     return caches["default"]
 
 
-def _cache_errors():
-    """The exceptions that mean "the cache server is unreachable"."""
-    try:
-        from redis.exceptions import RedisError
-    except ImportError:  # pragma: no cover - redis is a dependency
-        return (ConnectionError, TimeoutError)
-    return (RedisError, ConnectionError, TimeoutError)
+class OutageLog:
+    """Logs that the cache is unreachable, at most once a minute: while it is down every request
+    fails the same way, and a line for each would bury the rest of the log."""
 
+    interval = 60.0
 
-def _log_cache_down(error):
-    global _last_error_logged
-    now = time.monotonic()
-    if now - _last_error_logged > _ERROR_LOG_INTERVAL:
-        _last_error_logged = now
-        logger.error("Page cache unreachable, serving uncached: %s", error)
+    def __init__(self):
+        self.logged_at = None
+
+    def report(self, error):
+        now = time.monotonic()
+        if self.logged_at is None or now - self.logged_at > self.interval:
+            self.logged_at = now
+            logger.error("Page cache unreachable, serving uncached: %s", error)
 
 
 # The content version, in the database.
@@ -202,8 +203,13 @@ def article_part_changed(sender, instance, **kwargs):
         content_changed()
 
 
-def _page_key(version, variant, path):
-    return f"newsroom:page:{version}:{variant}:{path}"
+def _page_key(request):
+    """The page's key within a content version: the encoding the client gets, decided as Django's
+    GZipMiddleware decides, and a digest of the URL, as Django's own page cache keys it, so a URL of
+    any length makes a short key."""
+    variant = "gz" if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) else "id"
+    url = md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
+    return f"newsroom.page.{variant}.{url}"
 
 
 # Conditions a cached page can answer (a 304); If-Match and If-Unmodified-Since (412) are left to
@@ -255,19 +261,18 @@ class PageCacheMiddleware:
 
     def __init__(self, get_response):
         self.get_response = get_response
+        self.outage = OutageLog()
 
     def __call__(self, request):
         if not (page_cache_enabled() and _cacheable_request(request)):
             return self.get_response(request)
         # A Host outside ALLOWED_HOSTS is refused (400) here, as CommonMiddleware would below.
         request.get_host()
-        variant = "gz" if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) else "id"
-        cache = _cache()
-        key = _page_key(current_version(), variant, request.get_full_path())
+        cache, key, version = _cache(), _page_key(request), current_version()
         try:
-            stored = cache.get(key)
-        except _cache_errors() as error:
-            _log_cache_down(error)
+            stored = cache.get(key, version=version)
+        except CACHE_ERRORS as error:
+            self.outage.report(error)
             return self.get_response(request)
         if stored is not None:
             status, headers, body = stored
@@ -295,9 +300,10 @@ class PageCacheMiddleware:
                     key,
                     (response.status_code, list(response.items()), response.content),
                     timeout=settings.NEWSROOM_PAGE_CACHE_SECONDS,
+                    version=version,
                 )
-            except _cache_errors() as error:
-                _log_cache_down(error)
+            except CACHE_ERRORS as error:
+                self.outage.report(error)
             response.headers["X-Cache"] = "miss"
         if conditions:
             return _conditional(request, response)
@@ -310,6 +316,6 @@ def cache_status():
         return "off"
     try:
         _cache().get("newsroom:health")
-    except _cache_errors():
+    except CACHE_ERRORS:
         return "unreachable"
     return "ok"

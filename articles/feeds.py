@@ -12,12 +12,13 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.urls import reverse
 from django.utils import feedgenerator
-from django.utils.cache import patch_cache_control
+from django.utils.decorators import method_decorator
 from django.utils.html import escape
 
 from articles.addresses import absolute_url
 from articles.models import CARD_PREFETCHES, Article, Section
 from articles.plain_text import strip_control_characters
+from articles.revalidation import revalidated
 
 FEED_LENGTH = 50
 
@@ -82,19 +83,15 @@ class ArticleFeed(Feed):
 
     feed_type = ArticleRssFeed
 
+    # Stored, but revalidated on every use; without Django's Last-Modified, which goes back in time
+    # when the newest story is taken down (articles/revalidation.py).
+    @method_decorator(revalidated)
     def __call__(self, request, *args, **kwargs):
         # The instance lives in the URLconf and serves every request, on every thread: answer from
         # a copy, so what belongs to one request (its path, for the feed's own URL) stays there.
         feed = copy.copy(self)
         feed.request = request
-        response = Feed.__call__(feed, request, *args, **kwargs)
-        # Stored, but revalidated on every use (ConditionalGetMiddleware answers with the ETag), so
-        # an unpublished story never lingers in a reader or a proxy. No Last-Modified: it comes
-        # from the newest item, and taking that item down would make it go back in time, so a
-        # client asking If-Modified-Since would be told its stale copy is still good.
-        del response["Last-Modified"]
-        patch_cache_control(response, public=True, no_cache=True)
-        return response
+        return Feed.__call__(feed, request, *args, **kwargs)
 
     # The feed itself.
 

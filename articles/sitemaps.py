@@ -6,7 +6,6 @@ past the 50,000 URLs one sitemap may hold: Django splits a long one into pages t
 """
 
 from datetime import timedelta
-from functools import wraps
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -17,11 +16,11 @@ from django.db.models.functions import Greatest
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
 
 from articles import caching
 from articles.addresses import absolute_url
 from articles.models import Article, Section, Tag
+from articles.revalidation import revalidated
 
 NEWS_WINDOW = timedelta(hours=48)
 NEWS_SITEMAP_LIMIT = 1000  # Google News reads no more than this from one news sitemap
@@ -94,25 +93,6 @@ class TagSitemap(SiteSitemap):
 
 
 SITEMAPS = {"articles": ArticleSitemap, "sections": SectionSitemap, "tags": TagSitemap}
-
-
-def revalidated(view):
-    """Let browsers and proxies store the response but revalidate it on every use.
-
-    ConditionalGetMiddleware answers the revalidation from the ETag, so an unpublished story never
-    lingers. Django's sitemap views also send Last-Modified, from the newest item; taking that item
-    down moves it back in time, and a client asking If-Modified-Since would keep its stale copy, so
-    it goes.
-    """
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        del response["Last-Modified"]
-        patch_cache_control(response, public=True, no_cache=True)
-        return response
-
-    return wrapper
 
 
 @revalidated

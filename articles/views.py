@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
-from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import caching, search
@@ -28,6 +28,7 @@ from articles.models import (
     SlugRedirect,
 )
 from articles.preview import article_id_from_token
+from articles.revalidation import revalidated
 from articles.structured_data import article_graph, as_json_ld
 
 logger = logging.getLogger(__name__)
@@ -39,9 +40,8 @@ TAG_FACETS_SHOWN = 20
 # however many stories match; their counts are shown only when they cover every match.
 FACET_SAMPLE = 500
 
-# Anonymous pages may be stored, but are revalidated on every use (the ETag makes that a 304), so an
-# unpublished story never lingers in a browser or proxy.
-public_page = method_decorator(cache_control(public=True, no_cache=True), name="dispatch")
+# Anonymous pages may be stored, but are revalidated on every use (articles/revalidation.py).
+public_page = method_decorator(revalidated, name="dispatch")
 
 
 @public_page

@@ -106,6 +106,33 @@ def test_site_keeps_serving_when_redis_is_down(client, settings, make_article, c
     assert health.json() == {"status": "ok", "database": "ok", "cache": "unreachable"}
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_redis_outage_is_logged_once_not_on_every_request(client, settings, make_article, caplog):
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "newsroom.redis_cache.SharedClientRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    settings.NEWSROOM_PAGE_CACHE = True
+    make_article("Envoy lands in Beijing")
+    for url in ("/articles/", "/", "/articles/"):
+        assert client.get(url).status_code == 200
+    outages = [record for record in caplog.records if "Page cache unreachable" in record.getMessage()]
+    assert len(outages) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_long_url_is_cached_without_a_key_warning(client, shared_cache, make_article, recwarn):
+    make_article("Envoy lands in Beijing")
+    url = "/articles/?utm_campaign=" + "spring-" * 60  # past the 250 characters of a portable key
+    assert get(client, url)[0]["X-Cache"] == "miss"
+    response, page = get(client, url)
+    assert response["X-Cache"] == "hit" and "Envoy lands in Beijing" in page
+    assert [str(warning.message) for warning in recwarn] == []
+
+
 def manage(env, *args):
     command = [sys.executable, "manage.py", *args]
     return subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120)
