@@ -36,6 +36,11 @@ class ArticlesConfig(AppConfig):
             for model in models:
                 for signal in (post_save, post_delete):
                     signal.connect(receiver, sender=model, dispatch_uid=f"cache_{model.__name__}")
+        # Scheduled stories are announced when the page cache's version read finds one is due.
+        from articles import publishing
+
+        caching.publication_due.connect(publishing.publication_came_due, dispatch_uid="publication_due")
+
         # A deploy runs migrate (make serve does): pages rendered by the previous code retire with it.
         post_migrate.connect(caching.deployed, sender=self, dispatch_uid="cache_deployed")
 

@@ -29,6 +29,7 @@ from django.core.cache import caches
 from django.db import connection, connections
 from django.db.models import F, Min, Subquery
 from django.db.models.signals import post_delete
+from django.dispatch import Signal
 from django.http import HttpResponse
 from django.middleware.gzip import re_accepts_gzip
 from django.utils import timezone
@@ -78,10 +79,12 @@ def _version_row(using=None):
 
 
 def _next_publication(using=None):
-    """The next scheduled publication time, as a subquery (None when nothing is scheduled)."""
+    """The time the next story is due to go public unannounced, as a subquery (None when there is
+    none): a scheduled story's, or a past one's when a story went public without being announced
+    (articles.publishing announces it, and so moves this on)."""
     from articles.models import Article
 
-    upcoming = Article.objects.using(using).scheduled().order_by("published_at")
+    upcoming = Article.objects.using(using).awaiting_announcement().order_by("published_at")
     return Subquery(upcoming.values("published_at")[:1])
 
 
@@ -90,7 +93,8 @@ def _create_version_row(using=None, withdrawn_at=None):
     not at 1, so it is past every version a page was stored under before the row was lost."""
     from articles.models import Article, ContentVersion
 
-    upcoming = Article.objects.using(using).scheduled().aggregate(first=Min("published_at"))["first"]
+    awaiting = Article.objects.using(using).awaiting_announcement()
+    upcoming = awaiting.aggregate(first=Min("published_at"))["first"]
     defaults = {"version": time.time_ns() // 1000, "next_publication": upcoming, "withdrawn_at": withdrawn_at}
     ContentVersion.objects.using(using).get_or_create(pk=ContentVersion.ROW, defaults=defaults)
 
@@ -104,6 +108,11 @@ def bump_version(using=None, *, withdrawn=False):
         values["withdrawn_at"] = timezone.now()
     if not _version_row(using).update(**values):
         _create_version_row(using, withdrawn_at=values.get("withdrawn_at"))
+
+
+# Sent when the first request after a scheduled story's time reads the content version; the page
+# cache sits below publishing, which listens and announces the story.
+publication_due = Signal()
 
 
 def current_version():
@@ -128,7 +137,10 @@ def current_version():
         return current_version()
     version, due = found
     if due:
-        # Conditional, so of several processes noticing at once only one bumps.
+        # Publishing announces the stories whose time came (articles.publishing.release_due), which
+        # bumps the version and moves the horizon on. The conditional bump after it retires the
+        # pages in any case, once, whichever of several processes noticing at once gets there.
+        publication_due.send(sender=ContentVersion, now=now)
         row = _version_row()
         row.filter(next_publication__lte=now).update(
             version=F("version") + 1, next_publication=_next_publication()
@@ -196,10 +208,10 @@ def _leaves_public(article, deleted):
 
 def article_part_changed(sender, instance, **kwargs):
     """post_save / post_delete of a tagging, byline, correction or old slug."""
-    from articles.models import Article, Status
+    from articles.models import Article
 
     article_id = getattr(instance, _ARTICLE_FIELD[sender.__name__])
-    if Article.objects.filter(pk=article_id, status=Status.PUBLISHED).exists():
+    if Article.objects.released().filter(pk=article_id).exists():
         content_changed()
 
 

@@ -229,6 +229,11 @@ def release_due(now=None):
     return released
 
 
+def publication_came_due(sender, **kwargs):
+    """caching.publication_due: a reader's request found a story's time has come."""
+    release_due()
+
+
 def _settle(steps, by):
     """Announce each (before, article, changes) step that moved a story to, on or off the public site,
     and keep ``Article.announced`` in step."""
