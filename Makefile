@@ -65,11 +65,11 @@ node_modules/.installed: package.json package-lock.json
 # Lighthouse on the front page, a tag-filtered list and an article, mobile and desktop; fails under
 # 100 for accessibility, best practices and SEO, or under 95 for performance.
 lighthouse: $(VENV)/.installed node_modules/.installed
-	CHROME_PATH=$(CHROME_PATH) $(BIN)/python tools/lighthouse.py
+	CHROME_PATH=$(CHROME_PATH) $(BIN)/python -m perf.lighthouse
 
 # 375 px and 1280 px wide pictures of the same three pages, in build/screenshots/.
 screenshots: $(VENV)/.installed-dev
-	NEWSROOM_CHROMIUM=$(CHROME_PATH) $(BIN)/python tools/screenshots.py
+	NEWSROOM_CHROMIUM=$(CHROME_PATH) $(BIN)/python -m perf.screenshots
 
 # Production-style serving: gunicorn (WEB_CONCURRENCY workers, default 2) with WhiteNoise serving
 # the compressed, hashed static files. Settings come from the environment (README, "Running in
@@ -83,19 +83,22 @@ serve: $(VENV)/.installed .secret_key
 		--workers $(WEB_CONCURRENCY) --worker-class gthread --threads 4 --bind $(HOST):$(PORT)
 
 # Readers on every kind of page while an editor publishes and unpublishes, on PostgreSQL + Redis
-# with 2 gunicorn workers, then the fault tests. LOADTEST_ARTICLES and LOADTEST_SECONDS size it.
+# with 2 gunicorn workers, then the fault tests (PYTEST_ARGS passed on). LOADTEST_ARTICLES and
+# LOADTEST_SECONDS size it; LOADTEST_DATABASE_URL and LOADTEST_REDIS_URL say where (perf/loadtest.py).
 LOADTEST_ARTICLES ?= 10000
 LOADTEST_SECONDS ?= 60
 loadtest: $(VENV)/.installed-dev
-	$(BIN)/python loadtest/run.py --articles $(LOADTEST_ARTICLES) --seconds $(LOADTEST_SECONDS)
-	$(BIN)/python -m pytest loadtest -p no:cacheprovider -q
+	$(BIN)/python -m perf.loadtest --articles $(LOADTEST_ARTICLES) --seconds $(LOADTEST_SECONDS)
+	$(BIN)/python -m pytest perf -p no:cacheprovider -q $(PYTEST_ARGS)
 
 # Requests/s of each page as a ratio to a static file through the same stack, cache on and off,
-# with BENCH_ARTICLES articles (and the lists again with 1,000). Reported, not asserted.
+# with BENCH_ARTICLES articles (and the lists again with 1,000), BENCH_SECONDS per URL. Reported, not
+# asserted. BENCH_DATABASE_URL and BENCH_REDIS_URL say where (perf/bench.py).
 .PHONY: bench
 BENCH_ARTICLES ?= 10000
+BENCH_SECONDS ?= 5
 bench: $(VENV)/.installed-dev
-	$(BIN)/python loadtest/bench.py --articles $(BENCH_ARTICLES)
+	$(BIN)/python -m perf.bench --articles $(BENCH_ARTICLES) --seconds $(BENCH_SECONDS)
 
 # Known vulnerabilities in the installed dependencies (pip-audit); fails when it finds one.
 .PHONY: audit
@@ -108,4 +111,4 @@ audit: $(VENV)/.installed-dev
 BENCH_IMPORT_ARTICLES ?= 100000
 BENCH_IMPORT_FORMAT ?= md
 bench-import: $(VENV)/.installed
-	$(BIN)/python bench/import_bench.py --articles $(BENCH_IMPORT_ARTICLES) --format $(BENCH_IMPORT_FORMAT)
+	$(BIN)/python -m perf.import_bench --articles $(BENCH_IMPORT_ARTICLES) --format $(BENCH_IMPORT_FORMAT)

@@ -1,10 +1,9 @@
 """The Jinja2 environment for the public site's pages.
 
-Jinja2 renders the reader-facing templates (base.html, the error pages, articles/ and includes/) in
-half the time the Django engine takes. Everything else (the admin and its overrides, sitemaps,
-robots.txt, the templates Django and the apps bring) stays with the Django engine: this
-environment's loader serves only the public names, so Django goes on to the next engine for all
-others (see TEMPLATES in settings).
+Jinja2 renders the reader-facing templates in templates/jinja2/ (base.html, the error pages,
+articles/ and includes/) in half the time the Django engine takes. Everything else (the admin and
+its overrides, sitemaps, robots.txt, the templates Django and the apps bring) is the Django
+engine's: the folder, not the name, says which engine a template belongs to (TEMPLATES in settings).
 
 Autoescaping is on for every template, list_title.txt included: it is placed inside <title> and
 attributes.
@@ -19,29 +18,6 @@ from django.urls import reverse
 from django.utils.timezone import template_localtime
 
 from articles.addresses import absolute_url
-
-# The Jinja2 templates, by name or by folder.
-PUBLIC_TEMPLATES = {"base.html", "400.html", "404.html", "500.html"}
-PUBLIC_FOLDERS = ("articles/", "includes/")
-
-
-def is_public_template(name):
-    return name in PUBLIC_TEMPLATES or name.startswith(PUBLIC_FOLDERS)
-
-
-class PublicTemplateLoader(jinja2.BaseLoader):
-    """Serves the public templates from ``loader`` and declines every other name."""
-
-    def __init__(self, loader):
-        self.loader = loader
-
-    def get_source(self, environment, template):
-        if not is_public_template(template):
-            raise jinja2.TemplateNotFound(template)
-        return self.loader.get_source(environment, template)
-
-    def list_templates(self):
-        return [name for name in self.loader.list_templates() if is_public_template(name)]
 
 
 def url(name, *args, **kwargs):
@@ -80,7 +56,7 @@ def date(value, arg=None):
 
 
 def environment(**options):
-    options.update(loader=PublicTemplateLoader(options["loader"]), autoescape=True)
+    options["autoescape"] = True
     env = jinja2.Environment(**options)
     env.globals.update(url=url, static=static, querystring=querystring, absolute_url=absolute_url)
     env.filters.update(

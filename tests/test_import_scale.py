@@ -6,10 +6,7 @@ unchanged re-import writes nothing, and the batch writes leave what one-by-one s
 index, revisions, redirects).
 """
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -17,11 +14,11 @@ from articles import importing
 from articles.importing import import_paths
 from articles.models import Article, ArticleAuthor, SlugRedirect, Status, TaggedArticle
 from articles.search import search_articles
+from perf.generate import write_articles
 
 
 def generate(folder, count, *, seed=7, format="md"):
-    stdout = io.StringIO()
-    call_command("generate_articles", folder, count=count, seed=seed, format=format, stdout=stdout)
+    write_articles(folder, count=count, seed=seed, extension=format)
     return folder
 
 

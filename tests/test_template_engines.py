@@ -13,17 +13,37 @@ from django.utils import timezone
 from newsroom.jinja2 import date, querystring
 
 TEMPLATES_DIR = Path(settings.BASE_DIR) / "templates"
-PUBLIC = {"base.html", "400.html", "404.html", "500.html"}
+JINJA2_DIR = TEMPLATES_DIR / "jinja2"
 
 
-def project_templates():
-    return sorted(str(path.relative_to(TEMPLATES_DIR)) for path in TEMPLATES_DIR.rglob("*") if path.is_file())
+def names_in(folder, *, leave_out=None):
+    paths = (path for path in folder.rglob("*") if path.is_file())
+    return sorted(str(path.relative_to(folder)) for path in paths if leave_out not in path.parents)
 
 
-@pytest.mark.parametrize("name", project_templates())
-def test_each_project_template_belongs_to_one_engine(name):
-    public = name in PUBLIC or name.startswith(("articles/", "includes/"))
-    assert isinstance(loader.get_template(name).backend, Jinja2 if public else DjangoTemplates)
+JINJA2_TEMPLATES = names_in(JINJA2_DIR)
+DJANGO_TEMPLATES = names_in(TEMPLATES_DIR, leave_out=JINJA2_DIR)
+
+
+def test_the_public_pages_are_in_the_jinja2_folder():
+    assert {"base.html", "400.html", "404.html", "500.html"} <= set(JINJA2_TEMPLATES)
+    assert {"articles/article_detail.html", "includes/card.html"} <= set(JINJA2_TEMPLATES)
+    assert {"robots.txt", "sitemaps/sitemap.xml", "admin/newsroom_index.html"} <= set(DJANGO_TEMPLATES)
+
+
+@pytest.mark.parametrize("name", JINJA2_TEMPLATES)
+def test_each_template_in_the_jinja2_folder_is_rendered_by_jinja2(name):
+    assert isinstance(loader.get_template(name).backend, Jinja2)
+
+
+@pytest.mark.parametrize("name", DJANGO_TEMPLATES)
+def test_each_other_project_template_is_rendered_by_the_django_engine(name):
+    assert isinstance(loader.get_template(name).backend, DjangoTemplates)
+
+
+def test_no_template_name_is_in_both_folders():
+    # Jinja2 is asked first: a Django template of the same name would never be rendered.
+    assert set(JINJA2_TEMPLATES) & set(DJANGO_TEMPLATES) == set()
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ DEK_MAX_CHARS = 300
 
 _CLOSERS = "\"'”’»›)]}"
 # Sentence punctuation, possibly inside a closing quote or bracket: `talks.` `"talks."` `(talks?)`
-_ENDS_LIKE_SENTENCE = re.compile(rf"[.!?…][{re.escape(_CLOSERS)}]*$")
+ENDS_LIKE_SENTENCE = re.compile(rf"[.!?…][{re.escape(_CLOSERS)}]*$")
 _SENTENCE_END = re.compile(rf"[.!?…]+[{re.escape(_CLOSERS)}]*(?=\s|$)")
 # A sentence starts with a capital, a digit or an opening quote/bracket, not a lower-case word.
 _SENTENCE_START = re.compile(r"\s+[\"'“‘«(\[]*[A-Z0-9\u00C0-\u024F]")
@@ -177,11 +177,11 @@ def _clean(line):
 
 
 def _is_headline(line):
-    return len(line) <= HEADLINE_MAX_CHARS and not _ENDS_LIKE_SENTENCE.search(line)
+    return len(line) <= HEADLINE_MAX_CHARS and not ENDS_LIKE_SENTENCE.search(line)
 
 
 def _is_subheading(text):
-    return len(text) <= SUBHEADING_MAX_CHARS and not _ENDS_LIKE_SENTENCE.search(text)
+    return len(text) <= SUBHEADING_MAX_CHARS and not ENDS_LIKE_SENTENCE.search(text)
 
 
 def _escape_inline(text):

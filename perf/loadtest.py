@@ -1,10 +1,11 @@
 """Load test: readers on every kind of page while an editor publishes, unpublishes and edits.
 
-    python loadtest/run.py [--articles 10000] [--seconds 60] [--readers 8]
+    python -m perf.loadtest [--articles 10000] [--seconds 60] [--readers 8] [--database-url URL]
 
-Builds a fresh PostgreSQL database (DATABASE_URL, default .../newsroom_load), seeds it, starts
-gunicorn (2 workers, WEB_CONCURRENCY) sharing Redis (REDIS_URL, default db 14), and runs reader
-threads for a bounded time while an editor loop, in this process, unpublishes and republishes one
+Builds a fresh PostgreSQL database (--database-url, default LOADTEST_DATABASE_URL or
+.../newsroom_load), seeds it (perf/seed.py), starts gunicorn (2 workers, WEB_CONCURRENCY) sharing
+Redis (--redis-url, default LOADTEST_REDIS_URL or db 14), and runs reader threads for a bounded
+time while an editor loop, in this process, unpublishes and republishes one
 story and edits another. It prints requests/s and p50/p95/p99 per page and exits non-zero on any
 5xx, any page that still shows a story after it was unpublished, or any lost edit.
 Traffic goes to 127.0.0.1 only, and every loop is bounded in count and time.
@@ -14,16 +15,16 @@ import argparse
 import http.client
 import os
 import random
-import subprocess
 import sys
 import threading
 import time
 from collections import defaultdict
-from pathlib import Path
 from urllib.parse import urlencode
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+from perf.harness import BUILD, Site, seeded_postgres, site_env
+
+DATABASE_URL = os.environ.get("LOADTEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/newsroom_load")
+REDIS_URL = os.environ.get("LOADTEST_REDIS_URL", "redis://127.0.0.1:6379/14")
 MAX_REQUESTS_PER_READER = 200_000
 SEARCHES = ["envoy", "tariffs", "beijing talks", "human rights", '"common ground"']
 
@@ -33,84 +34,6 @@ def percentile(values, fraction):
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
-class Site:
-    """A gunicorn serving the project on a free loopback port."""
-
-    def __init__(self, env, workers):
-        self.env = env
-        self.workers = workers
-        self.port = None
-        self.process = None
-
-    def __enter__(self):
-        import socket
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = sock.getsockname()[1]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "newsroom.wsgi", "--workers", str(self.workers),
-             "--worker-class", "gthread", "--threads", "4", "--bind", f"127.0.0.1:{self.port}",
-             "--log-level", "warning"],
-            cwd=PROJECT, env=self.env,
-        )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if self.get("/healthz")[0] in (200, 503):
-                    return self
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("gunicorn did not start")
-
-    def __exit__(self, *exc):
-        self.process.terminate()
-        self.process.wait(timeout=15)
-
-    def get(self, path, connection=None):
-        own = connection is None
-        connection = connection or http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            connection.request("GET", path)
-            response = connection.getresponse()
-            return response.status, response.read().decode("utf-8", "replace")
-        finally:
-            if own:
-                connection.close()
-
-
-def manage(env, *args):
-    command = [sys.executable, "manage.py", *args]
-    result = subprocess.run(command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=900)
-    if result.returncode != 0:
-        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-2000:]}")
-    return result.stdout
-
-
-def prepare(env, articles):
-    import psycopg
-
-    url = env["DATABASE_URL"]
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-        # As README advises for a server on SSD: PostgreSQL's default cost of a random read is a
-        # spinning disk's, which steers search and filtered lists to full scans.
-        conn.execute(f'ALTER DATABASE "{name}" SET random_page_cost = 1.1')
-    manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    manage(env, "shell", "-c", f"from loadtest.seed import seed; seed({articles})")
-    # A live database has planner statistics and a visibility map (autovacuum keeps them); a freshly
-    # bulk-loaded one has neither until autovacuum comes round, mid-run. Measure the steady state.
-    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        conn.execute("VACUUM ANALYZE")
-    import redis
-
-    redis.Redis.from_url(env["REDIS_URL"]).flushdb()
 
 
 def reader_paths(rng, slugs, tags):
@@ -131,7 +54,7 @@ def reader_paths(rng, slugs, tags):
 def run_readers(site, slugs, tags, seconds, readers, results, stop):
     def reader(index):
         rng = random.Random(index)
-        connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
+        connection = site.connection()
         deadline = time.monotonic() + seconds
         for _ in range(MAX_REQUESTS_PER_READER):
             if stop.is_set() or time.monotonic() > deadline:
@@ -146,7 +69,7 @@ def run_readers(site, slugs, tags, seconds, readers, results, stop):
             except (OSError, http.client.HTTPException):
                 status, hit = 599, False
                 connection.close()
-                connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
+                connection = site.connection()
             results[page].append((status, time.perf_counter() - started, hit))
         connection.close()
 
@@ -218,18 +141,13 @@ def main():
         "--edit-pause", type=float, default=0.05,
         help="seconds between the editor's rounds (each round retires every cached page three times)",
     )  # fmt: skip
+    parser.add_argument("--database-url", default=DATABASE_URL, help="dropped and made afresh (PostgreSQL)")
+    parser.add_argument("--redis-url", default=REDIS_URL, help="emptied first")
     options = parser.parse_args()
 
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "loadtest-" + os.urandom(16).hex()),
-        "DATABASE_URL": os.environ.get("LOADTEST_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/newsroom_load"),
-        "REDIS_URL": os.environ.get("LOADTEST_REDIS_URL", "redis://127.0.0.1:6379/14"),
-        "DJANGO_STATIC_ROOT": str(PROJECT / "build" / "loadtest-static"),
-    }
+    env = site_env(options.database_url, redis_url=options.redis_url, static_root=BUILD / "loadtest-static")
     print(f"Preparing {options.articles} articles on {env['DATABASE_URL']} …", flush=True)
-    prepare(env, options.articles)
+    seeded_postgres(env, options.articles)
     os.environ.update(env)
     import django
 

@@ -1,7 +1,8 @@
 """Fill a database with N public articles of realistic shape, fast (bulk writes), for load tests.
 
-Run inside Django: ``python manage.py shell -c "from loadtest.seed import seed; seed(10000)"``.
-The text is recombined from the sample coverage, so search, feeds and pages have real work to do.
+Run inside Django: ``python manage.py shell -c "from perf.seed import seed; seed(10000)"``, as
+``perf.harness.build_site`` does. The paragraphs are the sample coverage's, as the file generator
+(perf/generate.py) takes them apart, so search, feeds and pages have real work to do.
 """
 
 import random
@@ -22,6 +23,7 @@ from articles.models import (
     TaggedArticle,
     derive_from_body,
 )
+from perf.generate import Material
 
 SECTIONS = ["Diplomacy", "Asia", "Europe", "Americas", "Middle East", "Security"]
 AUTHORS = ["Ana Ruiz", "Li Wei", "Sam Okafor", "Marta Nowak", "Hiro Tanaka", "Foreign Desk"]
@@ -35,18 +37,10 @@ WORDS = [
 ]  # fmt: skip
 
 
-def _paragraphs():
-    from django.conf import settings
-
-    folder = settings.BASE_DIR / "content" / "diplomacy"
-    text = "\n\n".join(path.read_text(encoding="utf-8") for path in sorted(folder.glob("*.txt")))
-    return [block.strip() for block in text.split("\n\n") if len(block.strip()) > 120]
-
-
 def seed(count, *, seed_value=7, batch=1000):
     """Create ``count`` public articles (plus sections, authors, tags) and index them for search."""
     rng = random.Random(seed_value)
-    paragraphs = _paragraphs()
+    paragraphs = Material.from_samples().paragraphs
     sections = [Section.objects.get_or_create(name=n, defaults={"slug": slugify(n), "position": i})[0]
                 for i, n in enumerate(SECTIONS)]  # fmt: skip
     authors = [Author.objects.get_or_create(name=n, defaults={"slug": slugify(n)})[0] for n in AUTHORS]

@@ -1,6 +1,6 @@
 """``make lighthouse``: Lighthouse on the sample site, three pages with the mobile and desktop presets.
 
-Starts the site itself (tools/sample_site.py: fresh SQLite database, sample coverage, gunicorn, debug
+Starts the site itself (perf/harness.py: fresh SQLite database, sample coverage, gunicorn, debug
 off), runs the npm ``lighthouse`` from node_modules against Debian's Chromium, prints the four category
 scores per page and preset, and exits non-zero when accessibility, best practices or SEO is under
 100 or performance under 95. The JSON and HTML reports are left in build/lighthouse/.
@@ -12,10 +12,10 @@ import shutil
 import subprocess
 import sys
 
-from sample_site import ROOT, sample_site
+from perf.harness import BUILD, PROJECT, sample_site
 
-LIGHTHOUSE = ROOT / "node_modules" / "lighthouse" / "cli" / "index.js"
-OUT = ROOT / "build" / "lighthouse"
+LIGHTHOUSE = PROJECT / "node_modules" / "lighthouse" / "cli" / "index.js"
+OUT = BUILD / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 MINIMUM = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
 PRESETS = ("mobile", "desktop")

@@ -1,6 +1,6 @@
 """``make screenshots``: the front page, a tag-filtered list and an article at 375 and 1280 px wide.
 
-Serves the sample coverage (tools/sample_site.py) and photographs each whole page with Playwright and
+Serves the sample coverage (perf/harness.py) and photographs each whole page with Playwright and
 Debian's Chromium (NEWSROOM_CHROMIUM, default /usr/bin/chromium) into build/screenshots/, which is not
 committed. Light scheme; pass --dark for the dark one as well.
 """
@@ -9,9 +9,10 @@ import os
 import sys
 
 from playwright.sync_api import sync_playwright
-from sample_site import ROOT, sample_site
 
-OUT = ROOT / "build" / "screenshots"
+from perf.harness import BUILD, PROJECT, sample_site
+
+OUT = BUILD / "screenshots"
 VIEWPORTS = {375: 812, 1280: 900}
 
 
@@ -22,7 +23,7 @@ def main(argv):
         sys.exit(f"Chromium not found at {chromium}: apt-get install chromium, or set NEWSROOM_CHROMIUM")
     OUT.mkdir(parents=True, exist_ok=True)
     written = []
-    with sample_site(ROOT / "build" / "screenshots-site") as site, sync_playwright() as playwright:
+    with sample_site(BUILD / "screenshots-site") as site, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         for scheme in schemes:
             for width, height in VIEWPORTS.items():
@@ -41,7 +42,7 @@ def main(argv):
                 context.close()
         browser.close()
     for path in written:
-        print(path.relative_to(ROOT))
+        print(path.relative_to(PROJECT))
     return 0
 
 

@@ -1,4 +1,6 @@
-"""``generate_articles``: write N article files of made-up but realistic coverage, for load tests.
+"""Write N article files of made-up but realistic coverage, for import load tests.
+
+    python -m perf.generate OUT_DIR [--count 1000] [--seed 0] [--format md|txt]
 
 The text is the sample coverage in ``content/diplomacy/`` taken apart and put back together: headlines
 recombined from the samples' headlines, paragraphs and subheadings drawn from theirs. Markdown files
@@ -6,26 +8,31 @@ carry front matter with a section, a byline, tags (names from ``content/vocabula
 dateline, a status and a publication time; plain-text files are the desk's wire format (headline,
 subheadings, paragraphs). The same ``--seed`` gives the same files, and article N is the same
 whatever ``--count`` says, so a smaller set is the start of a larger one.
+
+Every file must import cleanly, so the plain-text format's rules (what a headline or a subheading
+is, the characters text may not hold) are the importer's own, imported here, not copies.
 """
 
+import argparse
 import json
 import random
-import re
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
-from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from perf import harness
 
-from articles.importers.plaintext import cut_dek
+harness.setup_django()  # the importer's package loads the models, which need the app registry
+from articles.importers.plaintext import (  # noqa: E402
+    ENDS_LIKE_SENTENCE,
+    HEADLINE_MAX_CHARS,
+    SUBHEADING_MAX_CHARS,
+    cut_dek,
+)
+from articles.plain_text import strip_control_characters  # noqa: E402
 
-SAMPLES = settings.BASE_DIR / "content" / "diplomacy"
-VOCABULARY = settings.BASE_DIR / "content" / "vocabulary.json"
+SAMPLES = harness.SAMPLES
+VOCABULARY = harness.PROJECT / "content" / "vocabulary.json"
 FILES_PER_FOLDER = 1000
-
-# The plain-text format's rules (DESIGN.md): a short single line not ending like a sentence is a
-# headline (first block) or a subheading (later blocks).
-_ENDS_LIKE_SENTENCE = re.compile(r"[.!?…][\"'”’»›)\]}]*$")
 
 SECTIONS = ("Diplomacy", "Asia", "Americas", "Europe", "Trade", "Security", "Climate", "Analysis")
 AUTHORS = (
@@ -46,7 +53,6 @@ SUBJECTS = (
     "A US Trade Envoy", "The Deputy Secretary of State", "Beijing's Special Envoy",
 )  # fmt: skip
 VERBS = ("Arrives in", "Heads to", "Returns to", "Lands in", "Meets Counterparts in", "Holds Talks in")
-HEADLINE_MAX_CHARS = 150  # the plain-text format's limit for a headline line
 PURPOSES = (
     "for High-Stakes Discussions", "to Ease Mounting U.S.-China Tensions", "as Trade Disputes Linger",
     "Amid Human Rights Concerns", "to Reopen Lines of Communication", "for Talks on Climate Change",
@@ -54,30 +60,6 @@ PURPOSES = (
 )  # fmt: skip
 START = datetime(2021, 1, 1, tzinfo=UTC)
 SPAN_SECONDS = int((datetime(2025, 7, 1, tzinfo=UTC) - START).total_seconds())
-
-
-class Command(BaseCommand):
-    help = (
-        "Write COUNT article files of generated coverage (the sample coverage's headlines, "
-        "subheadings and paragraphs recombined) to OUT_DIR, 1,000 to a folder, for load tests of "
-        "import_articles. Markdown files carry a section, authors, tags, a dateline, a status and "
-        "a publication time in their front matter. Existing files of the same names are replaced."
-    )
-
-    def add_arguments(self, parser):
-        parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
-        parser.add_argument("--count", type=int, default=1000, help="how many files (default: 1000)")
-        parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same files")
-        parser.add_argument(
-            "--format", choices=("md", "txt"), default="md", help="Markdown (default) or plain text"
-        )
-
-    def handle(self, *args, out_dir, count, seed, format, **options):
-        if count < 1:
-            raise CommandError("--count must be at least 1")
-        written = write_articles(out_dir, count=count, seed=seed, extension=format)
-        label = "Markdown" if format == "md" else "plain-text"
-        self.stdout.write(f"Wrote {written} {label} files to {out_dir} (seed {seed})")
 
 
 def write_articles(out_dir, *, count, seed=0, extension="md"):
@@ -103,15 +85,18 @@ class Material:
     def from_samples(cls):
         paragraphs, subheadings = [], []
         for path in sorted(SAMPLES.glob("*.txt")):
-            blocks = [" ".join(block.split()) for block in path.read_text(encoding="utf-8").split("\n\n")]
+            text = strip_control_characters(path.read_text(encoding="utf-8"))
+            blocks = [" ".join(block.split()) for block in text.split("\n\n")]
             for position, block in enumerate(filter(None, blocks)):
-                short = len(block) <= 100 and not _ENDS_LIKE_SENTENCE.search(block)
+                # What the importer reads as a subheading (or, first, a headline): short, one line,
+                # not ending like a sentence.
+                short = len(block) <= SUBHEADING_MAX_CHARS and not ENDS_LIKE_SENTENCE.search(block)
                 if short and position > 0:
                     subheadings.append(block)
                 elif not short:
                     paragraphs.append(block)
         if not paragraphs or not subheadings:
-            raise CommandError(f"no sample coverage to build on in {SAMPLES}")
+            raise RuntimeError(f"no sample coverage to build on in {SAMPLES}")
         vocabulary = json.loads(VOCABULARY.read_text(encoding="utf-8"))
         tags = [entry["name"] for group in vocabulary.values() for entry in group]
         return cls(paragraphs, subheadings, tags)
@@ -158,3 +143,30 @@ def markdown_file(story):
 
 def plaintext_file(story):
     return "\n\n".join([story["title"], *(text for _, text in story["blocks"])]) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=(
+            "Write COUNT article files of generated coverage (the sample coverage's headlines, "
+            "subheadings and paragraphs recombined) to OUT_DIR, 1,000 to a folder, for load tests of "
+            "import_articles. Markdown files carry a section, authors, tags, a dateline, a status and "
+            "a publication time in their front matter. Existing files of the same names are replaced."
+        )
+    )
+    parser.add_argument("out_dir", type=Path, metavar="OUT_DIR")
+    parser.add_argument("--count", type=int, default=1000, help="how many files (default: 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="the same seed gives the same files")
+    parser.add_argument(
+        "--format", choices=("md", "txt"), default="md", help="Markdown (default) or plain text"
+    )
+    args = parser.parse_args(argv)
+    if args.count < 1:
+        parser.error("--count must be at least 1")
+    written = write_articles(args.out_dir, count=args.count, seed=args.seed, extension=args.format)
+    label = "Markdown" if args.format == "md" else "plain-text"
+    print(f"Wrote {written} {label} files to {args.out_dir} (seed {args.seed})")
+
+
+if __name__ == "__main__":
+    main()

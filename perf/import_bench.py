@@ -1,10 +1,11 @@
 """How fast ``import_articles`` brings in a large batch, and how much memory it takes.
 
-Generates ``--articles`` files (``generate_articles``), imports them into a fresh SQLite database,
+Generates ``--articles`` files (perf/generate.py), imports them into a fresh SQLite database,
 then imports the same files again (nothing changes, so every article is reported unchanged). Each
-step runs ``manage.py`` in a child process, as an operator would; its wall time (Django's start-up
-included) and its own peak resident memory (``os.wait4``, the child's ``ru_maxrss``) are printed,
-with the re-import's speed-up. ``make bench-import`` runs it (``BENCH_ARTICLES``, ``BENCH_FORMAT``).
+step runs in a child process (``manage.py`` for the imports), as an operator would; its wall time
+(Django's start-up included) and its own peak resident memory (``os.wait4``, the child's
+``ru_maxrss``) are printed, with the re-import's speed-up. ``make bench-import`` runs it
+(``BENCH_IMPORT_ARTICLES``, ``BENCH_IMPORT_FORMAT``).
 
 Targets (issue "Interchange", part 6, at 100,000 articles): at least 1,000 articles/s and under
 500 MB for the first import; the unchanged re-import at least 3x faster.
@@ -18,7 +19,8 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from perf.harness import BUILD, PROJECT, site_env
+
 TARGET_ARTICLES, TARGET_RATE, TARGET_RSS_MB, TARGET_SPEED_UP = 100_000, 1000, 500, 3.0
 
 
@@ -27,25 +29,21 @@ def main():
     parser.add_argument("--articles", type=int, default=100_000)
     parser.add_argument("--format", choices=("md", "txt"), default="md")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--work-dir", type=Path, default=ROOT / "build" / "bench", help="emptied first")
+    parser.add_argument("--work-dir", type=Path, default=BUILD / "bench", help="emptied first")
     args = parser.parse_args()
 
     shutil.rmtree(args.work_dir, ignore_errors=True)
     args.work_dir.mkdir(parents=True)
     files, database = args.work_dir / "articles", args.work_dir / "bench.sqlite3"
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-only-secret-key-not-for-production"),
-    }
+    env = site_env(f"sqlite:///{database}", static_root=args.work_dir / "static")
 
-    generate = ["generate_articles", files, "--count", args.articles, "--seed", args.seed]
+    generate = ["-m", "perf.generate", files, "--count", args.articles, "--seed", args.seed]
     seconds, _, output = run([*generate, "--format", args.format], env)
     print(f"{output.strip()} in {seconds:.1f} s")
-    run(["migrate", "--noinput", "--verbosity", "0"], env)
+    run(["manage.py", "migrate", "--noinput", "--verbosity", "0"], env)
 
-    first = run(["import_articles", files], env)
-    again = run(["import_articles", files], env)
+    first = run(["manage.py", "import_articles", files], env)
+    again = run(["manage.py", "import_articles", files], env)
     for label, (seconds, rss_mb, output) in (("first import", first), ("re-import", again)):
         rate = args.articles / seconds
         print(
@@ -67,14 +65,14 @@ def main():
 
 
 def run(arguments, env):
-    """Run ``manage.py arguments``; return (wall seconds, peak RSS in MB, its standard output).
+    """Run ``python arguments``; return (wall seconds, peak RSS in MB, its standard output).
 
     Exits with the child's status when it fails. Standard error (progress bars, warnings) passes
     through.
     """
-    command = [sys.executable, "manage.py", *map(str, arguments)]
+    command = [sys.executable, *map(str, arguments)]
     start = time.perf_counter()
-    child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(command, cwd=PROJECT, env=env, stdout=subprocess.PIPE, text=True)
     output = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     seconds = time.perf_counter() - start

@@ -1,8 +1,9 @@
 """Fault tests, run by `make loadtest` (not `make test`): the site under a database restart, a
 cache outage, a killed import and misbehaving clients. Loopback only; every loop is bounded.
 
-The PostgreSQL and Redis tests stop and start this machine's own servers (they need root and
-pg_ctlcluster, as on the project's machines); they restore them whatever happens.
+The PostgreSQL test stops and starts this machine's own server (it needs root and pg_ctlcluster,
+as on the project's machines) and restores it whatever happens; the Redis test stops a Redis of its
+own.
 """
 
 import hashlib
@@ -15,38 +16,27 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PROJECT, Site, manage  # noqa: E402
+from perf.harness import (
+    BUILD,
+    PROJECT,
+    Site,
+    build_site,
+    free_port,
+    fresh_postgres,
+    manage,
+    site_env,
+    wait_for_port,
+)
 
 PG_URL = os.environ.get("FAULTS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/newsroom_faults")
-REDIS_URL = os.environ.get("FAULTS_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = os.environ.get("FAULTS_REDIS_URL", "redis://127.0.0.1:6379/13")  # the PostgreSQL test's
 
 
-def base_env(**extra):
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        "DJANGO_SECRET_KEY": "faults-" + os.urandom(16).hex(),
-        "DJANGO_STATIC_ROOT": str(PROJECT / "build" / "faults-static"),
-        **extra,
-    }
-
-
-def fresh_postgres(env):
-    import psycopg
-
-    name = env["DATABASE_URL"].rsplit("/", 1)[1]
-    admin = env["DATABASE_URL"].rsplit("/", 1)[0].replace("postgres://", "postgresql://") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    manage(env, "load_sample_content")
+def base_env(database_url, **extra):
+    return site_env(database_url, static_root=BUILD / "faults-static", **extra)
 
 
 def cluster():
@@ -88,8 +78,9 @@ class Readers:
     shutil.which("pg_ctlcluster") is None or os.geteuid() != 0, reason="needs root and pg_ctlcluster"
 )
 def test_postgres_restart_mid_load_recovers_without_restarting_gunicorn():
-    env = base_env(DATABASE_URL=PG_URL, REDIS_URL=REDIS_URL, NEWSROOM_PAGE_CACHE="0")
-    fresh_postgres(env)
+    env = base_env(PG_URL, redis_url=REDIS_URL, NEWSROOM_PAGE_CACHE="0")
+    fresh_postgres(PG_URL)
+    build_site(env)
     with Site(env, workers=2) as site, Readers(site, "/articles/", seconds=25) as readers:
         time.sleep(3)
         assert site.get("/healthz")[0] == 200
@@ -114,34 +105,30 @@ def test_postgres_restart_mid_load_recovers_without_restarting_gunicorn():
     print(f"PostgreSQL down {up_at - down_at:.1f} s; site healthy again {recovered_at - up_at:.1f} s later")
 
 
-def redis_running():
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 @pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server")
 def test_redis_stopped_mid_load_the_site_keeps_serving(tmp_path):
-    env = base_env(DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite3'}", REDIS_URL=REDIS_URL)
-    manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    manage(env, "load_sample_content")
-    with Site(env, workers=2) as site, Readers(site, "/articles/", seconds=12) as readers:
-        time.sleep(2)
-        try:
-            subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], check=False, timeout=10)
+    # A Redis of the test's own, on a free port: stopping it leaves the machine's Redis, which
+    # others may be using, alone.
+    port = free_port()
+    redis_server = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        env = base_env(f"sqlite:///{tmp_path / 'site.sqlite3'}", redis_url=f"redis://127.0.0.1:{port}/0")
+        build_site(env)
+        with Site(env, workers=2) as site, Readers(site, "/articles/", seconds=12) as readers:
+            assert '"cache": "ok"' in site.get("/healthz")[1]
+            time.sleep(2)
+            subprocess.run(["redis-cli", "-p", str(port), "shutdown", "nosave"], check=False, timeout=10)
+            redis_server.wait(timeout=10)
             time.sleep(4)
             status, body = site.get("/healthz")
             assert status == 200 and '"cache": "unreachable"' in body
-        finally:
-            if not redis_running():
-                subprocess.run(
-                    ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", "6379",
-                     "--save", "", "--appendonly", "no"],
-                    check=True, timeout=10,
-                )  # fmt: skip
+    finally:
+        redis_server.kill()
+        redis_server.wait()
     statuses = [status for _, status in readers.samples]
     assert statuses and all(status == 200 for status in statuses), sorted(set(statuses))
 
@@ -159,7 +146,7 @@ def database_fingerprint(path):
 
 def test_an_import_killed_mid_run_leaves_the_database_exactly_as_before(tmp_path):
     database = tmp_path / "site.sqlite3"
-    env = base_env(DATABASE_URL=f"sqlite:///{database}")
+    env = base_env(f"sqlite:///{database}")
     manage(env, "migrate", "--noinput")
     manage(env, "load_sample_content")
     before = database_fingerprint(database)
@@ -181,10 +168,8 @@ def test_an_import_killed_mid_run_leaves_the_database_exactly_as_before(tmp_path
 
 
 def test_a_slow_or_vanishing_client_does_not_hold_up_other_readers(tmp_path):
-    env = base_env(DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite3'}", NEWSROOM_PAGE_CACHE="0")
-    manage(env, "migrate", "--noinput")
-    manage(env, "collectstatic", "--noinput", "--verbosity", "0")
-    manage(env, "load_sample_content")
+    env = base_env(f"sqlite:///{tmp_path / 'site.sqlite3'}", NEWSROOM_PAGE_CACHE="0")
+    build_site(env)
     with Site(env, workers=2) as site:
         # A slow client holds one gunicorn thread while it dribbles in its request (2 workers x 4
         # threads here). Many of them at once need a buffering proxy in front (README).

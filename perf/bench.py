@@ -1,32 +1,34 @@
 """Page speed against a static file served by the same stack, with the page cache off and on.
 
-    python loadtest/bench.py [--articles 10000] [--small 1000] [--seconds 5] [--clients 4]
+    python -m perf.bench [--articles 10000] [--small 1000] [--seconds 5] [--clients 4] [--database-url URL]
 
-Seeds PostgreSQL, starts 2 gunicorn workers (Redis for the cache), and for each URL runs `clients`
-keep-alive connections for `seconds`, counting requests. Every page's rate is printed as a ratio to
-the static file's rate measured just before it, so the figure holds when the machine's speed
-drifts. The list pages are measured again with `small` articles: a page's cost must not grow with
-the archive. Reported, not asserted. Loopback only; every loop is bounded.
+Seeds PostgreSQL (--database-url, default BENCH_DATABASE_URL or .../newsroom_bench), starts 2
+gunicorn workers (Redis for the cache: --redis-url, default BENCH_REDIS_URL or db 12), and for each
+URL runs `clients` keep-alive connections for `seconds`, counting requests. Every page's rate is
+printed as a ratio to the static file's rate measured just before it, so the figure holds when the
+machine's speed drifts. The list pages are measured again with `small` articles: a page's cost must
+not grow with the archive. Reported, not asserted. Loopback only; every loop is bounded.
 """
 
 import argparse
-import http.client
 import os
+import re
 import statistics
 import sys
 import threading
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run import PROJECT, Site, prepare  # noqa: E402
+from perf.harness import BUILD, Site, seeded_postgres, site_env
+
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/newsroom_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 
 
 def measure(site, path, seconds, clients):
     counts, errors = [0] * clients, [0] * clients
 
     def client(index):
-        connection = http.client.HTTPConnection("127.0.0.1", site.port, timeout=10)
+        connection = site.connection()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             connection.request("GET", path, headers={"Accept-Encoding": "gzip"})
@@ -62,8 +64,6 @@ def pages(static_path):
 
 
 def static_path(site):
-    import re
-
     _, html = site.get("/")
     return re.search(r'href="(/static/css/site\.[0-9a-f]+\.css)"', html)[1]
 
@@ -91,19 +91,14 @@ def main():
     parser.add_argument("--small", type=int, default=1_000)
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--database-url", default=DATABASE_URL, help="dropped and made afresh (PostgreSQL)")
+    parser.add_argument("--redis-url", default=REDIS_URL, help="emptied first")
     options = parser.parse_args()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-        "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "bench-" + os.urandom(16).hex()),
-        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/newsroom_bench"),
-        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12"),
-        "DJANGO_STATIC_ROOT": str(PROJECT / "build" / "bench-static"),
-    }
+    env = site_env(options.database_url, redis_url=options.redis_url, static_root=BUILD / "bench-static")
     results = {}
     for size in (options.articles, options.small):
         print(f"Seeding {size} articles …", flush=True)
-        prepare(env, size)
+        seeded_postgres(env, size)
         slug = "sample"
         import psycopg
 
