@@ -209,24 +209,34 @@ def _changed_by_import(before):
 
 def release_due(now=None):
     """Announce every released story whose time has come and that has not been announced: the
-    scheduled stories that went public by themselves. Safe to call from several processes at once:
-    each story is claimed by one conditional update. Returns the stories it announced."""
+    scheduled stories that went public by themselves. Returns them.
+
+    Safe to call from several processes at once: PostgreSQL locks the rows claimed (others skip
+    them), and SQLite's write transactions (IMMEDIATE) run one at a time.
+    """
     now = now or timezone.now()
-    released = []
     with transaction.atomic():
-        due = Article.objects.awaiting_announcement().filter(published_at__lte=now)
-        for article in due.order_by("published_at", "pk"):
-            if Article.objects.filter(pk=article.pk, announced=False).update(announced=True):
-                article.announced = True
-                released.append(article)
-                _announce(article, story_published, None)
-        if released:
+        due = list(
+            Article.objects.awaiting_announcement()
+            .filter(published_at__lte=now)
+            .select_for_update(skip_locked=True)
+            .only("pk", "headline", "slug", "status", "published_at")
+            .order_by("published_at", "pk")
+        )
+        if due:
+            Article.objects.filter(pk__in=[article.pk for article in due]).update(announced=True)
             published = PublicationEvent.Action.PUBLISHED
             PublicationEvent.objects.bulk_create(
-                PublicationEvent.about(article, published, None) for article in released
+                PublicationEvent.about(article, published, None) for article in due
             )
+            if len(due) == 1:
+                _announce(due[0], story_published, None)
+            else:
+                _announce_many(story_published, [(article, ()) for article in due], None)
             caching.content_changed()
-    return released
+    for article in due:
+        article.announced = True
+    return due
 
 
 def publication_came_due(sender, **kwargs):

@@ -67,6 +67,7 @@ def seed(count, *, seed_value=7, batch=1000):
                         dateline="BEIJING",
                         status=Status.PUBLISHED,
                         published_at=now - timedelta(minutes=10 * (start + n) + 5),
+                        announced=True,  # an archive that went out long ago, not news to announce
                     )
                 )
             created = Article.objects.bulk_create(rows)

@@ -77,7 +77,9 @@ def test_python_and_queryset_agree_on_every_state_and_time(make_article, status,
         assert article.state == expected.label
         assert article.is_public == (expected == State.PUBLISHED)
         assert article.is_released == (expected in (State.PUBLISHED, State.SCHEDULED))
-        found_in = {state for state in State if Article.objects.in_state(state).filter(pk=article.pk).exists()}
+        found_in = {
+            state for state in State if Article.objects.in_state(state).filter(pk=article.pk).exists()
+        }
         assert found_in == {expected}
         assert Article.objects.published().filter(pk=article.pk).exists() == article.is_public
         assert Article.objects.released().filter(pk=article.pk).exists() == article.is_released
@@ -146,7 +148,9 @@ WAYS = [
 def test_every_way_of_publishing_ends_the_same(
     client, shared_cache, editor, make_article, announcements, tmp_path, time_machine, way
 ):
-    draft = make_article(HEADLINE, status=Status.DRAFT, published_at=None, body=f"Talks on a {WORD} framework.")
+    draft = make_article(
+        HEADLINE, status=Status.DRAFT, published_at=None, body=f"Talks on a {WORD} framework."
+    )
     before = client.get("/articles/")
     assert HEADLINE not in before.content.decode()
     assert client.get("/articles/")["X-Cache"] == "hit"  # a page readers are served from the cache
@@ -164,7 +168,9 @@ def test_every_way_of_publishing_ends_the_same(
     # The audit trail says it was published, and by whom (the system for an import or the clock).
     event = PublicationEvent.objects.filter(article=draft).latest("at", "pk")
     assert event.action == PublicationEvent.Action.PUBLISHED
-    assert event.actor == (editor if way in (publish_through_the_change_form, publish_by_the_bulk_action) else None)
+    assert event.actor == (
+        editor if way in (publish_through_the_change_form, publish_by_the_bulk_action) else None
+    )
 
 
 # Each transition is announced once, with what changed.
@@ -197,7 +203,9 @@ def test_a_public_story_changed_unpublished_and_deleted_is_announced_each_time(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_edit_in_the_change_form_is_one_announcement_with_its_inlines(client, editor, make_article, announcements):
+def test_an_edit_in_the_change_form_is_one_announcement_with_its_inlines(
+    client, editor, make_article, announcements
+):
     story = make_article(HEADLINE, tags=["China"])
     publishing.release_due()
     announcements.clear()
@@ -255,9 +263,13 @@ def test_publish_due_announces_scheduled_stories_once(editor, make_article, anno
     with time_machine.travel(timezone.now() + timedelta(minutes=6)):
         call_command("publish_due")
         call_command("publish_due")
-    assert [(what, headline, by) for what, headline, by, _ in announcements] == [("published", HEADLINE, None)]
+    assert [(what, headline, by) for what, headline, by, _ in announcements] == [
+        ("published", HEADLINE, None)
+    ]
     assert "1 story went public: Envoy lands in Beijing" in capsys.readouterr().out
-    actions = list(PublicationEvent.objects.filter(article=story).order_by("at", "pk").values_list("action", flat=True))
+    actions = list(
+        PublicationEvent.objects.filter(article=story).order_by("at", "pk").values_list("action", flat=True)
+    )
     assert actions == [PublicationEvent.Action.SCHEDULED, PublicationEvent.Action.PUBLISHED]
 
 
