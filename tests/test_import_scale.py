@@ -10,7 +10,6 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from articles import importing
 from articles.importing import import_paths
 from articles.models import Article, ArticleAuthor, SlugRedirect, Status, TaggedArticle
 from articles.search import search_articles
@@ -152,8 +151,8 @@ def test_a_large_import_in_worker_processes_and_many_batches_writes_the_same(db,
         in_one_process = snapshot()
         transaction.set_rollback(True)
     # What a 100,000-file import does, on 300: parse and render in worker processes, 8 batches.
-    monkeypatch.setattr(importing, "PARALLEL_MIN_FILES", 1)
-    monkeypatch.setattr(importing, "WRITE_BATCH", 40)
+    monkeypatch.setattr("articles.importing.reading.PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr("articles.importing.writing.WRITE_BATCH", 40)
 
     report = import_paths([generated])
 

@@ -1,0 +1,344 @@
+"""Phase 4: write, inside ``import_paths``' transaction. The new and changed entries go in batches
+of ``WRITE_BATCH``: multi-row inserts and updates for the articles and their revisions, then the
+redirects of renamed articles, bylines, taggings, corrections and the batch's search index rows.
+
+Imports from ``naming``, ``matching`` and ``reading``.
+"""
+
+from itertools import islice
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from articles import search
+from articles.importers import Notice
+from articles.importing.matching import _LOOKUP_CHUNK
+from articles.importing.naming import _HeadlineSlugs, _Names
+from articles.importing.reading import _WORKER_CHUNK
+from articles.models import (
+    Article,
+    ArticleAuthor,
+    Correction,
+    SlugRedirect,
+    Status,
+    TaggedArticle,
+    derive_from_body,
+)
+
+# What a new article gets when neither its file nor --status says; an import never goes live unasked.
+DEFAULT_STATUS = Status.DRAFT
+# Articles written together: a batch costs a fixed number of statements (Django splits each
+# multi-row insert or update to fit the database's limit on parameters), and only one batch of
+# article text is in memory at a time. The ids of a batch fit one query even where SQLite allows
+# only 999 parameters (before 3.32).
+WRITE_BATCH = 500
+# What Article.save() writes and the batch update of a changed article must write too.
+_UPDATED_FIELDS = [
+    "source_name", "source_id", "slug", "featured", "headline", "dek", "body", "body_html", "section",
+    "dateline", "status", "published_at", "source_checksum", "word_count", "edit_version", "updated_at",
+]  # fmt: skip
+
+
+class _WriteConflict(Exception):
+    """The database refused a write that the checks allowed: someone else took the slug (or the
+    source) between the check and the write. Everything written is rolled back."""
+
+    def __init__(self, notice):
+        super().__init__(str(notice))
+        self.notice = notice
+
+
+def _write_all(entries, existing, spool, report, progress, workers):
+    """Write the entries that are new or changed, ``WRITE_BATCH`` at a time; report on every one,
+    in order. An unchanged entry costs nothing: its plan is not even read back from the spool.
+
+    With ``workers``, the next batch is rendered in them while this one is written.
+    """
+    writer = _Writer(entries, existing, spool, workers)
+    entries = iter(progress(entries, total=len(entries), desc="Writing"))
+    pending = None
+    while batch := list(islice(entries, WRITE_BATCH)):
+        prepared = writer.prepare(batch)
+        if pending is not None:
+            writer.finish(*pending, report)
+        pending = prepared
+    if pending is not None:
+        writer.finish(*pending, report)
+
+
+class _Writer:
+    """Writes batches of entries; remembers across batches the names and slugs already settled."""
+
+    def __init__(self, entries, existing, spool, workers):
+        self.existing = existing
+        self.spool = spool
+        self.workers = workers
+        self.names = _Names()
+        self.headline_slugs = _HeadlineSlugs(entries, existing)
+        self.now = timezone.now()
+
+    def prepare(self, batch):
+        """Return (batch, work, rendered): the (entry, plan, stored article or None) to write, read
+        back from the spool, and their bodies' ``_rendered`` values, under way."""
+        work = []
+        for entry in batch:
+            stored = self.existing.get(entry.key)
+            if stored is None or stored.checksum != entry.checksum:
+                work.append((entry, self.spool.get(entry.spooled), stored))
+        bodies = [plan.record.body for _, plan, _ in work]
+        if self.workers is not None and bodies:
+            rendered = self.workers.map(_rendered, bodies, chunksize=_WORKER_CHUNK)
+        else:
+            rendered = map(_rendered, bodies)
+        return batch, work, rendered
+
+    def finish(self, batch, work, rendered, report):
+        """Write a prepared batch and report on each of its entries."""
+        written = self._write(work, rendered) if work else {}
+        for entry in batch:
+            if id(entry) in written:
+                report.add_outcome(entry.path, *written[id(entry)])
+            else:
+                report.add_outcome(entry.path, "unchanged", self.existing[entry.key].slug)
+
+    def _write(self, work, rendered):
+        """Write the (entry, plan, stored article or None) of ``work``; return (action, slug) by the
+        id of each entry."""
+        plans = [plan for _, plan, _ in work]
+        self.names.settle(plans)
+        stored_articles = Article.objects.in_bulk([stored.pk for _, _, stored in work if stored is not None])
+        new, changed, renamed, written, body_texts = [], [], [], {}, {}
+        for (entry, plan, stored), body_rendered in zip(work, rendered, strict=True):
+            record = plan.record
+            if stored is None:
+                slug = record.slug or self.headline_slugs.take(record.headline)
+                article = Article(slug=slug, status=DEFAULT_STATUS)
+                new.append((plan, article))
+            else:
+                article = stored_articles[stored.pk]
+                if record.slug and record.slug != article.slug:
+                    renamed.append((article.slug, article))
+                changed.append((plan, article))
+            _fill(article, plan, self.names.section(plan.section), self.now)
+            _derive(article, body_rendered)
+            body_texts[id(article)] = body_rendered[2]
+            written[id(entry)] = ("created" if stored is None else "updated", article.slug)
+        try:
+            # A savepoint, so that after a refusal the database can still say whose slug was taken.
+            with transaction.atomic():
+                self._write_articles(new, changed, renamed, body_texts)
+        except IntegrityError as error:  # leaving import_paths' transaction rolls everything back
+            raise _WriteConflict(_conflict_notice(new + changed, error)) from None
+        return written
+
+    def _write_articles(self, new, changed, renamed, body_texts):
+        """Write the (plan, article) pairs ``new`` and ``changed`` and all that hangs on them:
+        revisions, the redirects of the (old slug, article) pairs ``renamed``, bylines, tags,
+        corrections and search index rows (``body_texts`` by article id)."""
+        when = timezone.now()
+        if new:
+            articles = [article for _, article in new]
+            Article.objects.bulk_create(articles)
+            Article.history.bulk_history_create(articles, default_date=when, default_change_reason=None)
+            # updated_at is auto_now, set by the insert: only a second write can give it the file's time.
+            dated = [(plan.record.updated_at, article) for plan, article in new if plan.record.updated_at]
+            for updated_at, article in dated:
+                article.updated_at = updated_at
+            if dated:
+                Article.objects.bulk_update([article for _, article in dated], ["updated_at"])
+        if changed:
+            articles = [article for _, article in changed]
+            for plan, article in changed:
+                article.updated_at = plan.record.updated_at or when
+            Article.objects.bulk_update(articles, _UPDATED_FIELDS)
+            Article.history.bulk_history_create(
+                articles, update=True, default_date=when, default_change_reason=None
+            )
+        if renamed:
+            _leave_redirects(renamed)
+        everything = new + changed
+        changed_pks = {article.pk for _, article in changed}
+        _set_bylines(
+            [(article, [self.names.author(name) for name in plan.authors]) for plan, article in everything],
+            changed_pks,
+        )
+        # A new article without tags has no taggings to set; a changed one may have some to remove.
+        _set_tags(
+            [
+                (article, [self.names.tag(name) for name in plan.tags])
+                for plan, article in everything
+                if plan.tags or article.pk in changed_pks
+            ],
+            changed_pks,
+        )
+        corrected = [(article, plan.record.corrections) for plan, article in everything]
+        _set_corrections([(article, items) for article, items in corrected if items is not None], changed_pks)
+        # The writes above bypass save() and its signals, so the batch is indexed here, after its tags.
+        articles = [article for _, article in everything]
+        search.index_articles(articles, [body_texts[id(article)] for article in articles])
+
+
+def _fill(article, plan, section, now):
+    record = plan.record
+    # Also for an article found by its primary key: from now on its source finds it.
+    article.source_name, article.source_id = record.source_name, record.source_id
+    if record.slug:
+        article.slug = record.slug
+    if record.featured is not None:
+        article.featured = record.featured
+    article.headline = record.headline
+    article.dek = record.dek
+    article.body = record.body
+    article.section = section
+    article.dateline = plan.dateline
+    article.status = plan.status or article.status
+    if plan.published_at is not None:
+        article.published_at = plan.published_at
+    elif article.status == Status.PUBLISHED:
+        # Keep the original publication time of a story re-imported after a fix.
+        article.published_at = article.published_at or now
+    else:
+        article.published_at = None
+    article.source_checksum = plan.checksum
+
+
+def _rendered(body):
+    """Return what saving an article works out from its body: (its HTML and word count, as
+    Article.save() does, and the plain text the search index holds). Runs in a worker process for
+    a large import."""
+    html, word_count = derive_from_body(body)
+    return html, word_count, search.plain_text(html)
+
+
+def _derive(article, rendered):
+    """Prepare ``article`` as save() would (the batch writes do not call it), with the body's
+    ``_rendered`` values."""
+    article.prepare_for_write(rendered[:2])
+
+
+def _leave_redirects(renamed):
+    """For each (old slug, article) leave a redirect from the old slug, as Article.save() does; an
+    article taking back a former slug of its own removes that redirect.
+
+    A redirect belongs to its article (SlugRedirect): one that already leads from the old slug to
+    another article stays with it, and no other article's is removed. (The check before writing
+    refuses a slug that is another article's former one.)
+    """
+    articles = {article.pk: article for _, article in renamed}
+    taking_back = SlugRedirect.objects.filter(
+        old_slug__in=[article.slug for article in articles.values()], article_id__in=list(articles)
+    ).values_list("pk", "old_slug", "article_id")
+    SlugRedirect.objects.filter(
+        pk__in=[pk for pk, old_slug, owner in taking_back if articles[owner].slug == old_slug]
+    ).delete()
+    kept = set(
+        SlugRedirect.objects.filter(old_slug__in=[old_slug for old_slug, _ in renamed]).values_list(
+            "old_slug", flat=True
+        )
+    )
+    SlugRedirect.objects.bulk_create(
+        SlugRedirect(old_slug=old_slug, article=article)
+        for old_slug, article in renamed
+        if old_slug not in kept
+    )
+
+
+def _set_bylines(bylines, changed_pks):
+    """Give each (article, authors) that byline, in order, replacing a changed article's."""
+    if changed_pks:
+        ArticleAuthor.objects.filter(article_id__in=list(changed_pks)).delete()
+    _insert_rows(
+        ArticleAuthor,
+        ("article", "author", "position"),
+        [
+            (article.pk, author_pk, position)
+            for article, authors in bylines
+            for position, author_pk in enumerate(dict.fromkeys(author.pk for author in authors))
+        ],
+    )
+
+
+def _set_tags(taggings, changed_pks):
+    """Give each (article, tags) exactly those tags, as ``article.tags.set()`` would: a changed
+    article keeps the taggings it still has and loses the others."""
+    wanted = {article.pk: {tag.pk for tag in tags} for article, tags in taggings}
+    have, stale = {}, []
+    if changed_pks:
+        rows = TaggedArticle.objects.filter(content_object_id__in=list(changed_pks))
+        for pk, article_pk, tag_pk in rows.values_list("pk", "content_object_id", "tag_id"):
+            if tag_pk in wanted.get(article_pk, ()):
+                have.setdefault(article_pk, set()).add(tag_pk)
+            else:
+                stale.append(pk)
+    # Not QuerySet.delete(): it would send a signal per row, each re-indexing its article's tags,
+    # which the batch's own indexing does once.
+    table = connection.ops.quote_name(TaggedArticle._meta.db_table)
+    with connection.cursor() as cursor:
+        for start in range(0, len(stale), _LOOKUP_CHUNK):
+            chunk = stale[start : start + _LOOKUP_CHUNK]
+            cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+    _insert_rows(
+        TaggedArticle,
+        ("content_object", "tag"),
+        [
+            (article_pk, tag_pk)
+            for article_pk, tag_pks in wanted.items()
+            for tag_pk in sorted(tag_pks - have.get(article_pk, set()))
+        ],
+    )
+
+
+def _insert_rows(model, field_names, rows):
+    """Insert ``rows``, tuples of ids for ``field_names``, into ``model``'s table in one call.
+
+    For bylines and taggings, a few hundred thousand of them in a large import: bulk_create would
+    build a model instance and compile SQL for every row, which costs several times the insert.
+    Like bulk_create, it sends no signals.
+    """
+    if not rows:
+        return
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(model._meta.get_field(name).column) for name in field_names)
+    values = ", ".join(["%s"] * len(field_names))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({values})", rows)
+
+
+def _set_corrections(corrections, changed_pks):
+    """Give each (article, corrections) those corrections, replacing a changed article's."""
+    replaced = [article.pk for article, _ in corrections if article.pk in changed_pks]
+    if replaced:
+        Correction.objects.filter(article_id__in=replaced).delete()
+    # bulk_create skips Correction.save(), which would move updated_at to now.
+    Correction.objects.bulk_create(
+        Correction(article=article, date=item.date, text=item.text)
+        for article, items in corrections
+        for item in items
+    )
+
+
+def _conflict_notice(pairs, error):
+    """Return the notice for a batch the database refused: about the first (plan, article) whose
+    slug or source another article holds, or the batch's first when none can be found."""
+    culprit = pairs[0][0]
+    slugs = dict(Article.objects.filter(slug__in=[a.slug for _, a in pairs]).values_list("slug", "pk"))
+    sources = Q()
+    for _, article in pairs:
+        sources |= Q(source_name=article.source_name, source_id=article.source_id)
+    rows = Article.objects.filter(sources).values_list("source_name", "source_id", "pk")
+    holders = {(name, source_id): pk for name, source_id, pk in rows}
+    for plan, article in pairs:
+        # A new article's pk, if set, is from the insert that was rolled back.
+        holder_pks = {slugs.get(article.slug), holders.get((article.source_name, article.source_id))}
+        if holder_pks - {None, article.pk}:
+            culprit = plan
+            break
+    record = culprit.record
+    database_says = str(error).splitlines()[0]
+    return Notice(
+        record.path,
+        record.line,
+        f"“{record.headline}” could not be written ({database_says}): another change to the site took "
+        "its slug or source meanwhile; nothing was imported, run it again",
+    )
