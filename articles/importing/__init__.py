@@ -40,7 +40,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from articles import caching, import_sources
+from articles import import_sources
 from articles.autotag import Vocabulary
 from articles.importing.checking import DEFAULT_SECTION, _check_against_database, _check_options, _warnings
 from articles.importing.matching import NEWSROOM_SOURCE
@@ -125,10 +125,6 @@ def import_paths(
                     _write_all(entries, existing, spool, report, progress, workers)
                     if dry_run:
                         transaction.set_rollback(True)
-                    elif report.created or report.updated:
-                        # Bulk writes send no save signals: retire the cached pages here. It bumps
-                        # the content version row in this transaction, so it commits with the writes.
-                        caching.content_changed()
             except _WriteConflict as conflict:
                 report.undo_outcomes()
                 report.fail(conflict.notice)

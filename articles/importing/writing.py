@@ -1,6 +1,7 @@
 """Phase 4: write, inside ``import_paths``' transaction. The new and changed entries go in batches
-of ``WRITE_BATCH``: multi-row inserts and updates for the articles and their revisions, then the
-redirects of renamed articles, bylines, taggings, corrections and the batch's search index rows.
+of ``WRITE_BATCH``: multi-row inserts and updates for the articles, their bylines, taggings and
+corrections; then ``publishing.after_bulk_write`` does for the batch what a save does (revisions,
+redirects of renamed articles, search index rows, audit events, announcements, cached pages).
 
 Imports from ``naming``, ``matching`` and ``reading``.
 """
@@ -11,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from articles import search
+from articles import publishing, search
 from articles.importers import Notice
 from articles.importing.matching import _LOOKUP_CHUNK
 from articles.importing.naming import _HeadlineSlugs, _Names
@@ -20,11 +21,11 @@ from articles.models import (
     Article,
     ArticleAuthor,
     Correction,
-    SlugRedirect,
     Status,
     TaggedArticle,
     derive_from_body,
 )
+from articles.publishing import Before
 
 # What a new article gets when neither its file nor --status says; an import never goes live unasked.
 DEFAULT_STATUS = Status.DRAFT
@@ -108,7 +109,7 @@ class _Writer:
         plans = [plan for _, plan, _ in work]
         self.names.settle(plans)
         stored_articles = Article.objects.in_bulk([stored.pk for _, _, stored in work if stored is not None])
-        new, changed, renamed, written, body_texts = [], [], [], {}, {}
+        new, changed, befores, written, body_texts = [], [], {}, {}, {}
         for (entry, plan, stored), body_rendered in zip(work, rendered, strict=True):
             record = plan.record
             if stored is None:
@@ -117,8 +118,7 @@ class _Writer:
                 new.append((plan, article))
             else:
                 article = stored_articles[stored.pk]
-                if record.slug and record.slug != article.slug:
-                    renamed.append((article.slug, article))
+                befores[id(article)] = Before.of(article)
                 changed.append((plan, article))
             _fill(article, plan, self.names.section(plan.section), self.now)
             _derive(article, body_rendered)
@@ -127,20 +127,21 @@ class _Writer:
         try:
             # A savepoint, so that after a refusal the database can still say whose slug was taken.
             with transaction.atomic():
-                self._write_articles(new, changed, renamed, body_texts)
+                self._write_articles(new, changed, befores, body_texts)
         except IntegrityError as error:  # leaving import_paths' transaction rolls everything back
             raise _WriteConflict(_conflict_notice(new + changed, error)) from None
         return written
 
-    def _write_articles(self, new, changed, renamed, body_texts):
-        """Write the (plan, article) pairs ``new`` and ``changed`` and all that hangs on them:
-        revisions, the redirects of the (old slug, article) pairs ``renamed``, bylines, tags,
-        corrections and search index rows (``body_texts`` by article id)."""
+    def _write_articles(self, new, changed, befores, body_texts):
+        """Write the (plan, article) pairs ``new`` and ``changed`` and their bylines, tags and
+        corrections, then follow the batch up as a save would (``publishing.after_bulk_write``:
+        revisions, redirects, search index, audit, announcements, cached pages). ``befores`` holds
+        ``Before.of`` each changed article as it was stored, ``body_texts`` the plain text of every
+        article's body, both by article id."""
         when = timezone.now()
         if new:
             articles = [article for _, article in new]
             Article.objects.bulk_create(articles)
-            Article.history.bulk_history_create(articles, default_date=when, default_change_reason=None)
             # updated_at is auto_now, set by the insert: only a second write can give it the file's time.
             dated = [(plan.record.updated_at, article) for plan, article in new if plan.record.updated_at]
             for updated_at, article in dated:
@@ -152,11 +153,6 @@ class _Writer:
             for plan, article in changed:
                 article.updated_at = plan.record.updated_at or when
             Article.objects.bulk_update(articles, _UPDATED_FIELDS)
-            Article.history.bulk_history_create(
-                articles, update=True, default_date=when, default_change_reason=None
-            )
-        if renamed:
-            _leave_redirects(renamed)
         everything = new + changed
         changed_pks = {article.pk for _, article in changed}
         _set_bylines(
@@ -174,9 +170,11 @@ class _Writer:
         )
         corrected = [(article, plan.record.corrections) for plan, article in everything]
         _set_corrections([(article, items) for article, items in corrected if items is not None], changed_pks)
-        # The writes above bypass save() and its signals, so the batch is indexed here, after its tags.
-        articles = [article for _, article in everything]
-        search.index_articles(articles, [body_texts[id(article)] for article in articles])
+        # The writes above bypass save() and its signals: the follow-up comes after the tags, which
+        # the search index holds.
+        publishing.after_bulk_write(
+            [(befores.get(id(article)), article) for _, article in everything], body_texts=body_texts
+        )
 
 
 def _fill(article, plan, section, now):
@@ -215,33 +213,6 @@ def _derive(article, rendered):
     """Prepare ``article`` as save() would (the batch writes do not call it), with the body's
     ``_rendered`` values."""
     article.prepare_for_write(rendered[:2])
-
-
-def _leave_redirects(renamed):
-    """For each (old slug, article) leave a redirect from the old slug, as Article.save() does; an
-    article taking back a former slug of its own removes that redirect.
-
-    A redirect belongs to its article (SlugRedirect): one that already leads from the old slug to
-    another article stays with it, and no other article's is removed. (The check before writing
-    refuses a slug that is another article's former one.)
-    """
-    articles = {article.pk: article for _, article in renamed}
-    taking_back = SlugRedirect.objects.filter(
-        old_slug__in=[article.slug for article in articles.values()], article_id__in=list(articles)
-    ).values_list("pk", "old_slug", "article_id")
-    SlugRedirect.objects.filter(
-        pk__in=[pk for pk, old_slug, owner in taking_back if articles[owner].slug == old_slug]
-    ).delete()
-    kept = set(
-        SlugRedirect.objects.filter(old_slug__in=[old_slug for old_slug, _ in renamed]).values_list(
-            "old_slug", flat=True
-        )
-    )
-    SlugRedirect.objects.bulk_create(
-        SlugRedirect(old_slug=old_slug, article=article)
-        for old_slug, article in renamed
-        if old_slug not in kept
-    )
 
 
 def _set_bylines(bylines, changed_pks):
