@@ -1,7 +1,8 @@
-"""Reading a list page's filters (tags, section, page) from the query string.
+"""A list's filters (tags, section): read from the query string, and applied to a queryset.
 
-Validation happens here, where input enters: a malformed value is a 400, an unknown tag or section
-a 404, so no odd parameter ever reaches a queryset or a 500.
+The HTML lists, search and the JSON API all go through ``ListFilters``, so the same query string
+means the same articles everywhere. Validation happens here, where input enters: a malformed value
+is a 400, an unknown tag or section a 404, so no odd parameter ever reaches a queryset or a 500.
 """
 
 import re
@@ -59,6 +60,12 @@ class ListFilters:
             if section is None:
                 raise Http404(f"No section “{section_slug}”.")
         return cls(tags=tags, section=section)
+
+    def apply(self, queryset):
+        """``queryset`` narrowed to the chosen section and to articles carrying every chosen tag."""
+        if self.section:
+            queryset = queryset.in_section(self.section)
+        return queryset.tagged_with_all(self.tags)
 
     @property
     def active(self):
