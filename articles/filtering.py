@@ -5,7 +5,6 @@ means the same articles everywhere. Validation happens here, where input enters:
 is a 400, an unknown tag or section a 404, so no odd parameter ever reaches a queryset or a 500.
 """
 
-import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -13,14 +12,15 @@ from django.core.exceptions import BadRequest
 from django.http import Http404
 
 from articles.models import Article, Section
+from articles.slugs import is_slug
 
 MAX_TAGS = 6
+# A tag's or a section's slug field holds at most this many characters.
 MAX_SLUG_LENGTH = 100
-_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 
 
 def _valid_slug(value, name):
-    if len(value) > MAX_SLUG_LENGTH or not _SLUG.match(value):
+    if not is_slug(value, MAX_SLUG_LENGTH):
         raise BadRequest(f"“{value[:40]}” is not a valid {name}.")
     return value.lower()
 
