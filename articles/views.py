@@ -177,14 +177,16 @@ class ArticleDetail(DetailView):
     context_object_name = "article"
 
     def get(self, request, *args, **kwargs):
-        destination = SlugRedirect.objects.resolve(self.kwargs["slug"])
-        if destination is None:
+        self.destination = SlugRedirect.objects.resolve(self.kwargs["slug"])
+        if self.destination is None:
             raise Http404("No such article.")
-        if destination.former:
+        if self.destination.former:
             # A renamed story keeps answering at its old address.
-            return HttpResponsePermanentRedirect(destination.article.get_absolute_url())
-        self.object = destination.article
-        return self.render_to_response(self.get_context_data(object=self.object))
+            return HttpResponsePermanentRedirect(self.destination.article.get_absolute_url())
+        return super().get(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
+        return self.destination.article
 
     def get_context_data(self, **kwargs):
         article = self.object
