@@ -20,7 +20,7 @@ from ninja.errors import ValidationError
 
 from articles.addresses import absolute_url
 from articles.filtering import ListFilters
-from articles.models import CARD_PREFETCHES, Article, Section, SlugRedirect
+from articles.models import Article, Section, SlugRedirect
 from articles.revalidation import revalidated
 from articles.schemas import (
     ARTICLE_SLUG,
@@ -103,10 +103,7 @@ def list_articles(request, params: Query[ArticleFilters]):
         raise BadRequest(f"A search can be at most {MAX_QUERY_LENGTH} characters long.")
     query = params.q.strip()
 
-    matching = Article.objects.published()
-    if filters.section:
-        matching = matching.in_section(filters.section)
-    matching = matching.tagged_with_all(filters.tags).for_list()
+    matching = filters.apply(Article.objects.published()).for_list()
     # Both take their card data (section, bylines, tags) from for_list(): a fixed number of queries.
     ordered = search_articles(query, matching) if query else matching.newest_first()
 
@@ -151,21 +148,15 @@ def list_articles(request, params: Query[ArticleFilters]):
     },
 )
 def get_article(request, slug: ArticleSlug):
-    if not ARTICLE_SLUG.fullmatch(slug):
+    # Checked before any query: the path takes anything, and PostgreSQL refuses some characters outright.
+    destination = SlugRedirect.objects.resolve(slug) if ARTICLE_SLUG.fullmatch(slug) else None
+    if destination is None:
         raise Http404(f"No article “{slug[:40]}”.")
-    public = Article.objects.published()
-    article = (
-        public.select_related("section")
-        .prefetch_related(*CARD_PREFETCHES, "corrections")
-        .filter(slug=slug)
-        .first()
-    )
-    if article is not None:
-        return article
-    renamed = SlugRedirect.objects.filter(old_slug=slug, article__in=public).select_related("article").first()
-    if renamed is None:
-        raise Http404(f"No article “{slug[:40]}”.")
-    return HttpResponsePermanentRedirect(reverse("api:get_article", kwargs={"slug": renamed.article.slug}))
+    if destination.former:
+        return HttpResponsePermanentRedirect(
+            reverse("api:get_article", kwargs={"slug": destination.article.slug})
+        )
+    return destination.article
 
 
 @api.get(

@@ -1,10 +1,10 @@
-"""Reading a list page's filters (tags, section, page) from the query string.
+"""A list's filters (tags, section): read from the query string, and applied to a queryset.
 
-Validation happens here, where input enters: a malformed value is a 400, an unknown tag or section
-a 404, so no odd parameter ever reaches a queryset or a 500.
+The HTML lists, search and the JSON API all go through ``ListFilters``, so the same query string
+means the same articles everywhere. Validation happens here, where input enters: a malformed value
+is a 400, an unknown tag or section a 404, so no odd parameter ever reaches a queryset or a 500.
 """
 
-import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -12,14 +12,15 @@ from django.core.exceptions import BadRequest
 from django.http import Http404
 
 from articles.models import Article, Section
+from articles.slugs import is_slug
 
 MAX_TAGS = 6
+# A tag's or a section's slug field holds at most this many characters.
 MAX_SLUG_LENGTH = 100
-_SLUG = re.compile(r"^[-a-zA-Z0-9_]+$")
 
 
 def _valid_slug(value, name):
-    if len(value) > MAX_SLUG_LENGTH or not _SLUG.match(value):
+    if not is_slug(value, MAX_SLUG_LENGTH):
         raise BadRequest(f"“{value[:40]}” is not a valid {name}.")
     return value.lower()
 
@@ -59,6 +60,12 @@ class ListFilters:
             if section is None:
                 raise Http404(f"No section “{section_slug}”.")
         return cls(tags=tags, section=section)
+
+    def apply(self, queryset):
+        """``queryset`` narrowed to the chosen section and to articles carrying every chosen tag."""
+        if self.section:
+            queryset = queryset.in_section(self.section)
+        return queryset.tagged_with_all(self.tags)
 
     @property
     def active(self):

@@ -15,6 +15,7 @@ from articles.addresses import absolute_url
 from articles.filtering import MAX_SLUG_LENGTH, MAX_TAGS
 from articles.models import Article
 from articles.search import MAX_QUERY_LENGTH
+from articles.slugs import slug_pattern
 
 PAGE_SIZE = 20
 
@@ -22,11 +23,11 @@ PAGE_SIZE = 20
 # MAX_SLUG_LENGTH characters, an empty section= means none), so that generated clients and
 # schemathesis agree with the server about what is well formed; tests/test_api.py checks the two
 # against each other. WithJsonSchema documents without validating: the checks, and their 400s, stay
-# with ListFilters and the view.
-_SLUG_CHARACTERS = "[-a-zA-Z0-9_]"
-TAG_PATTERN = rf"^\s*{_SLUG_CHARACTERS}{{1,{MAX_SLUG_LENGTH}}}\s*$"
-SECTION_PATTERN = rf"^\s*(?:{_SLUG_CHARACTERS}{{1,{MAX_SLUG_LENGTH}}}\s*)?$"
-ARTICLE_SLUG = re.compile(rf"^{_SLUG_CHARACTERS}{{1,{Article._meta.get_field('slug').max_length}}}$")
+# with ListFilters and the view. The slug itself is articles/slugs.py's rule.
+_FILTER_SLUG = slug_pattern(MAX_SLUG_LENGTH)
+TAG_PATTERN = rf"^\s*{_FILTER_SLUG}\s*$"
+SECTION_PATTERN = rf"^\s*(?:{_FILTER_SLUG}\s*)?$"
+ARTICLE_SLUG = re.compile(rf"^{slug_pattern(Article._meta.get_field('slug').max_length)}$")
 
 TagSlugs = Annotated[
     list[str],

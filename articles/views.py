@@ -91,10 +91,7 @@ class FilteredArticleList(ListView):
         return queryset
 
     def get_queryset(self):
-        queryset = self.scoped(Article.objects.published())
-        if self.filters.section:
-            queryset = queryset.in_section(self.filters.section)
-        self.matching = queryset.tagged_with_all(self.filters.tags)
+        self.matching = self.filters.apply(self.scoped(Article.objects.published()))
         return self.matching.newest_first().for_list()
 
     def get_context_data(self, **kwargs):
@@ -179,28 +176,17 @@ class ArticleDetail(DetailView):
     template_name = "articles/article_detail.html"
     context_object_name = "article"
 
-    def get_queryset(self):
-        return (
-            Article.objects.published()
-            .select_related("section")
-            .prefetch_related(*CARD_PREFETCHES, "corrections")
-        )
-
     def get(self, request, *args, **kwargs):
-        try:
-            return super().get(request, *args, **kwargs)
-        except Http404:
-            # A renamed story keeps answering at its old address, if it is public.
-            redirect = (
-                SlugRedirect.objects.filter(
-                    old_slug=self.kwargs["slug"], article__in=Article.objects.published()
-                )
-                .select_related("article")
-                .first()
-            )
-            if redirect is None:
-                raise
-            return HttpResponsePermanentRedirect(redirect.article.get_absolute_url())
+        self.destination = SlugRedirect.objects.resolve(self.kwargs["slug"])
+        if self.destination is None:
+            raise Http404("No such article.")
+        if self.destination.former:
+            # A renamed story keeps answering at its old address.
+            return HttpResponsePermanentRedirect(self.destination.article.get_absolute_url())
+        return super().get(request, *args, **kwargs)
+
+    def get_object(self, queryset=None):
+        return self.destination.article
 
     def get_context_data(self, **kwargs):
         article = self.object
@@ -277,10 +263,8 @@ class SearchResults(ListView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        queryset = Article.objects.published()
-        if self.filters.section:
-            queryset = queryset.in_section(self.filters.section)
-        return search.search_articles(self.query, queryset.tagged_with_all(self.filters.tags).for_list())
+        matching = self.filters.apply(Article.objects.published()).for_list()
+        return search.search_articles(self.query, matching)
 
     def get_context_data(self, **kwargs):
         tags = self.filters.tags

@@ -6,11 +6,11 @@ and ``article_record()`` checks them, so a wrong type, a bad date or an unknown 
 same message, with its line, whichever format it came in.
 """
 
-import re
 from datetime import datetime
 
 from articles.importers import ArticleRecord, CorrectionRecord, ImportProblem, refuse_control_characters
 from articles.models import Status
+from articles.slugs import is_slug
 
 # In the order an export writes them. Only title is required.
 KEYS = (
@@ -33,8 +33,6 @@ CORRECTION_KEYS = ("date", "text")
 DATE_EXAMPLE = "2023-06-18T09:30:00+08:00"
 # What a key's value is called in a message, when not the key itself ("source id").
 _LABELS = {"title": "headline", "authors": "author name", "tags": "tag"}
-# Django's validate_slug: what an article URL may hold.
-_SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 
 class Located(dict):
@@ -74,7 +72,7 @@ def article_record(
     if not title:
         raise ImportProblem(path, fields.line_of("title"), "no title; every article needs one")
     slug = get.text("slug") or None
-    if slug is not None and not _SLUG.fullmatch(slug):
+    if slug is not None and not is_slug(slug):
         raise ImportProblem(
             path,
             fields.line_of("slug"),

@@ -36,6 +36,7 @@ from articles.importers import ArticleRecord, ImportProblem, Notice, ParsedFile,
 from articles.importers.plaintext import draw_headline
 from articles.models import Status
 from articles.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
+from articles.slugs import is_slug
 
 SOURCE_NAME = "wordpress"
 # A site's whole archive, not one article: far over the 5 MB an article file may be.
@@ -336,11 +337,11 @@ def _gmt(path, post, post_id):
 
 
 def _slug(post_name, warn):
-    # WordPress keeps non-ASCII slugs percent-encoded; ours are ASCII (Django's validate_slug).
+    # WordPress keeps non-ASCII slugs percent-encoded; ours are ASCII (articles/slugs.py).
     name = unquote(post_name)
     if not name:
         return None
-    if re.fullmatch(r"[-a-zA-Z0-9_]+", name):
+    if is_slug(name):
         return name
     slug = slugify(name)
     warn(

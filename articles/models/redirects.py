@@ -1,8 +1,38 @@
 """Former slugs: the addresses an article has left, each answered with a 301 to where it is now."""
 
+from typing import NamedTuple
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+
+
+class Destination(NamedTuple):
+    """Where a slug leads: a public article, and whether the slug is one it has left (``former``),
+    to be answered with a 301 to its current address."""
+
+    article: models.Model
+    former: bool
+
+
+class SlugRedirectQuerySet(models.QuerySet):
+    def resolve(self, slug):
+        """The ``Destination`` of ``slug`` among public articles, or None.
+
+        The one way in for the article page and the API's article alike. At its current slug the
+        article comes loaded as its page shows it (section, bylines, topics, corrections); at a former
+        one only its address is needed. A former slug of an article no reader may see leads nowhere.
+        """
+        # Imported here: stories.py imports this module for Article.save().
+        from articles.models.stories import CARD_PREFETCHES, Article
+
+        public = Article.objects.published()
+        shown = public.select_related("section").prefetch_related(*CARD_PREFETCHES, "corrections")
+        article = shown.filter(slug=slug).first()
+        if article is not None:
+            return Destination(article, former=False)
+        redirect = self.filter(old_slug=slug, article__in=public).select_related("article").first()
+        return None if redirect is None else Destination(redirect.article, former=True)
 
 
 class SlugRedirect(models.Model):
@@ -19,6 +49,8 @@ class SlugRedirect(models.Model):
     # By name: stories.py imports this module for Article.save(), so importing Article here would loop.
     article = models.ForeignKey("articles.Article", on_delete=models.CASCADE, related_name="old_slugs")
     created_at = models.DateTimeField(auto_now_add=True)  # when the article left this slug
+
+    objects = SlugRedirectQuerySet.as_manager()
 
     def __str__(self):
         return f"{self.old_slug} → {self.article.slug}"
