@@ -20,7 +20,6 @@ from articles.addresses import absolute_url
 from articles.filtering import ListFilters
 from articles.models import (
     BYLINES_PREFETCH,
-    CARD_PREFETCHES,
     TOPICS_PREFETCH,
     Article,
     Author,
@@ -212,7 +211,7 @@ class ArticlePreview(DetailView):
             article_id = article_id_from_token(self.kwargs["token"])
         except signing.BadSignature:
             raise Http404("This preview link is invalid or has expired.") from None
-        queryset = Article.objects.select_related("section").prefetch_related(*CARD_PREFETCHES, "corrections")
+        queryset = Article.objects.for_page()
         return get_object_or_404(queryset, pk=article_id)
 
     def get(self, request, *args, **kwargs):

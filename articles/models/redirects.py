@@ -23,12 +23,9 @@ class SlugRedirectQuerySet(models.QuerySet):
         article comes loaded as its page shows it (section, bylines, topics, corrections); at a former
         one only its address is needed. A former slug of an article no reader may see leads nowhere.
         """
-        # Imported here: stories.py imports this module for Article.save().
-        from articles.models.stories import CARD_PREFETCHES, Article
-
-        public = Article.objects.published()
-        shown = public.select_related("section").prefetch_related(*CARD_PREFETCHES, "corrections")
-        article = shown.filter(slug=slug).first()
+        # Article through the relation: stories.py imports this module for Article.save().
+        public = self.model._meta.get_field("article").related_model.objects.published()
+        article = public.for_page().filter(slug=slug).first()
         if article is not None:
             return Destination(article, former=False)
         redirect = self.filter(old_slug=slug, article__in=public).select_related("article").first()

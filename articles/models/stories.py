@@ -120,6 +120,10 @@ class ArticleQuerySet(models.QuerySet):
         """Everything a card shows, fetched in a fixed number of queries."""
         return self.for_card().prefetch_related(*CARD_PREFETCHES)
 
+    def for_page(self):
+        """Everything an article's own page shows: section, bylines, topics and corrections."""
+        return self.select_related("section").prefetch_related(*CARD_PREFETCHES, "corrections")
+
     def in_section(self, section):
         return self.filter(section=section)
 
@@ -298,6 +302,14 @@ class Article(models.Model):
 
     def save(self, *args, **kwargs):
         self.prepare_for_write()
+        if not (self._state.adding or args or kwargs.get("update_fields") or kwargs.get("force_insert")):
+            # ``announced`` is articles.publishing's, written by it alone (with update()): a save
+            # from an instance read before the story was announced must not undo that.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "announced"
+            ]
         # An old slug belongs to its article (SlugRedirect): no save, from the admin, a revision
         # restore or the shell, takes it. Asked on every save, not only when the slug looks changed,
         # as the remembered slug goes stale after refresh_from_db().
