@@ -60,7 +60,7 @@ story_unpublished = Signal()
 
 # Articles read back at a time to announce a batch write.
 _ANNOUNCE_CHUNK = 200
-# What the importer rewrites of a changed story besides its fields.
+# The parts of a story besides its fields, as story_changed names them.
 STORY_PARTS = frozenset({"tags", "authors", "corrections"})
 # Written by every save, or never shown to readers: not a change anyone subscribes to.
 _UNNOTICED = frozenset({"opened_version", "edit_version", "updated_at", "updated_by", "source_checksum"})
@@ -171,13 +171,15 @@ def parts_changed(article, *, by, parts):
         _settle([(Before.of(article), article, parts)], by)
 
 
-def after_bulk_write(written, *, by=None, body_texts=None):
+def after_bulk_write(written, *, by=None, body_texts=None, changes=None):
     """Do for rows written without ``save()`` (the importer's batches) what a save does.
 
     ``written`` holds a (before, article) pair per article, ``before`` from ``Before.of`` the stored
     story (None for a new one), the article as written, with its tags, byline and corrections in the
     database. ``body_texts`` maps ``id(article)`` to the plain text of its body for the search index
-    (worked out in the importer's worker processes), when known. In the writes' transaction.
+    (worked out in the importer's worker processes), when known; ``changes`` maps it to the names
+    of what the write changed of a stored story (every field and part, when not given). In the
+    writes' transaction.
     """
     if not written:
         return
@@ -196,15 +198,17 @@ def after_bulk_write(written, *, by=None, body_texts=None):
     texts = [body_texts[id(article)] for article in articles] if body_texts else None
     search.index_articles(articles, texts)
     PublicationEvent.record_many(written, by)
-    _settle([(before, article, _changed_by_import(before)) for before, article in written], by)
+    everything = {*STORY_PARTS, "headline", "slug", "dek", "body", "section", "dateline", "featured"}
+    _settle(
+        [
+            (before, article, (changes or {}).get(id(article), everything) if before else ())
+            for before, article in written
+        ],
+        by,
+    )
     caching.content_changed(
         withdrawn=any(before and before.announced and not article.is_public for before, article in written)
     )
-
-
-def _changed_by_import(before):
-    # An import rewrites a changed story whole: its fields and parts, as the file now has them.
-    return () if before is None else {"headline", "body", *STORY_PARTS}
 
 
 def release_due(now=None):

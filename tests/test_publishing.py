@@ -281,3 +281,20 @@ def test_rescheduling_a_public_story_takes_it_away_until_its_new_time(editor, ma
     with time_machine.travel(timezone.now() + timedelta(hours=2)):
         assert [article.headline for article in publishing.release_due()] == [HEADLINE]
     assert [what for what, *_ in announcements] == ["published", "unpublished", "published"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reimporting_a_changed_public_story_announces_what_changed(tmp_path, announcements):
+    story = tmp_path / "envoy.md"
+    front = f"---\ntitle: {HEADLINE}\nsection: World\nstatus: published\n"
+    story.write_text(f"{front}dek: Talks begin.\n---\n\nBody.\n", encoding="utf-8")
+    import_paths([story])
+    story.write_text(f"{front}dek: Talks begin on trade.\n---\n\nBody.\n", encoding="utf-8")
+    import_paths([story])
+    import_paths([story])  # unchanged: nothing to announce
+    assert [(what, details) for what, _, _, details in announcements] == [
+        ("published", {}),
+        ("changed", {"changes": frozenset({"dek", *publishing.STORY_PARTS})}),
+    ]
+    events = PublicationEvent.objects.filter(article__headline=HEADLINE).values_list("action", "actor")
+    assert list(events) == [(PublicationEvent.Action.PUBLISHED, None)]

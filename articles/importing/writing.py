@@ -109,7 +109,7 @@ class _Writer:
         plans = [plan for _, plan, _ in work]
         self.names.settle(plans)
         stored_articles = Article.objects.in_bulk([stored.pk for _, _, stored in work if stored is not None])
-        new, changed, befores, written, body_texts = [], [], {}, {}, {}
+        new, changed, befores, written, body_texts, differences = [], [], {}, {}, {}, {}
         for (entry, plan, stored), body_rendered in zip(work, rendered, strict=True):
             record = plan.record
             if stored is None:
@@ -120,24 +120,29 @@ class _Writer:
                 article = stored_articles[stored.pk]
                 befores[id(article)] = Before.of(article)
                 changed.append((plan, article))
+            fields_before = _reader_fields(article)
             _fill(article, plan, self.names.section(plan.section), self.now)
+            # What readers will see changed; the parts (tags, byline, corrections) are rewritten whole.
+            differences[id(article)] = {
+                name for name, value in _reader_fields(article).items() if fields_before[name] != value
+            } | publishing.STORY_PARTS
             _derive(article, body_rendered)
             body_texts[id(article)] = body_rendered[2]
             written[id(entry)] = ("created" if stored is None else "updated", article.slug)
         try:
             # A savepoint, so that after a refusal the database can still say whose slug was taken.
             with transaction.atomic():
-                self._write_articles(new, changed, befores, body_texts)
+                self._write_articles(new, changed, befores, body_texts, differences)
         except IntegrityError as error:  # leaving import_paths' transaction rolls everything back
             raise _WriteConflict(_conflict_notice(new + changed, error)) from None
         return written
 
-    def _write_articles(self, new, changed, befores, body_texts):
+    def _write_articles(self, new, changed, befores, body_texts, differences):
         """Write the (plan, article) pairs ``new`` and ``changed`` and their bylines, tags and
         corrections, then follow the batch up as a save would (``publishing.after_bulk_write``:
         revisions, redirects, search index, audit, announcements, cached pages). ``befores`` holds
         ``Before.of`` each changed article as it was stored, ``body_texts`` the plain text of every
-        article's body, both by article id."""
+        article's body, ``differences`` what each changed, all by article id."""
         when = timezone.now()
         if new:
             articles = [article for _, article in new]
@@ -173,8 +178,18 @@ class _Writer:
         # The writes above bypass save() and its signals: the follow-up comes after the tags, which
         # the search index holds.
         publishing.after_bulk_write(
-            [(befores.get(id(article)), article) for _, article in everything], body_texts=body_texts
+            [(befores.get(id(article)), article) for _, article in everything],
+            body_texts=body_texts,
+            changes=differences,
         )
+
+
+# The fields of an article a reader sees, as publishing.story_changed names them.
+_READER_FIELDS = ("headline", "slug", "dek", "body", "section_id", "dateline", "published_at", "featured")
+
+
+def _reader_fields(article):
+    return {name.removesuffix("_id"): getattr(article, name) for name in _READER_FIELDS}
 
 
 def _fill(article, plan, section, now):
