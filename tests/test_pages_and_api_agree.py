@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 from markupsafe import escape
 
+from articles import publishing
 from articles.models import Status
 
 WHAT_DRAFTS_CARRY = ["China", "Trade", "Embargoed"]
@@ -132,6 +133,6 @@ def test_former_and_current_slug_of_a_hidden_article_are_404_on_both(client, mak
 
 def test_article_unpublished_after_a_rename_is_404_at_both_addresses(client, make_article, editor):
     article = renamed(make_article)
-    article.unpublish(by=editor)
+    publishing.unpublish(article, by=editor)
     for url in ("/articles/old-address/", "/articles/new-address/", "/api/articles/old-address/"):
         assert client.get(url).status_code == 404
