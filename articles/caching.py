@@ -184,13 +184,8 @@ _ARTICLE_FIELD = {
 
 def _stays_off_public(article, created):
     """True when ``article`` was, and still is, a draft or in review: on no public surface, so its
-    saves retire nothing. A desk's day is mostly such saves. When its stored status is not known
-    (an instance not read from the database), assume it was public."""
-    from articles.models import Status
-
-    # Only a published article (scheduled ones included) is ever on a public surface.
-    before = None if created else getattr(article, "_stored_status", Status.PUBLISHED)
-    return article.status != Status.PUBLISHED and before != Status.PUBLISHED
+    saves retire nothing. A desk's day is mostly such saves."""
+    return not article.is_released and (created or not article.was_released)
 
 
 def article_changed(sender, instance, created=False, signal=None, **kwargs):
@@ -201,10 +196,7 @@ def article_changed(sender, instance, created=False, signal=None, **kwargs):
 
 def _leaves_public(article, deleted):
     """True when a published (or scheduled) article is deleted or goes back to draft or review."""
-    from articles.models import Status
-
-    was_published = getattr(article, "_stored_status", Status.PUBLISHED) == Status.PUBLISHED
-    return was_published and (deleted or article.status != Status.PUBLISHED)
+    return article.was_released and (deleted or not article.is_released)
 
 
 def article_part_changed(sender, instance, **kwargs):

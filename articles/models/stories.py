@@ -372,6 +372,12 @@ class Article(models.Model):
         """Published or scheduled (ArticleQuerySet.released)."""
         return self.status == Status.PUBLISHED
 
+    @property
+    def was_released(self):
+        """Whether the article was published or scheduled as last read or saved; True when that is
+        not known (an instance not read from the database), the safe guess for retiring pages."""
+        return getattr(self, "_stored_status", Status.PUBLISHED) == Status.PUBLISHED
+
     # The workflow. Every path that changes status or published_at (the change form, the history
     # revert form, bulk actions) goes through check_change_allowed(), directly or through
     # articles.publishing, which owns the steps themselves.
