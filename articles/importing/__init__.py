@@ -29,9 +29,10 @@ The phases, and the modules of this package that do them:
 4. Writing, in one transaction: ``writing`` (``WRITE_BATCH``), with ``naming`` for sections,
    authors, tags and the slugs of new articles.
 
-``report`` holds what the caller gets back. A module imports only from those below it: ``report``
-and ``naming`` at the bottom, then ``matching``, ``checking``, ``reading``, ``writing``, and this
-one, which runs the phases in order.
+``report`` holds what the caller gets back. A module imports only from those below it:
+``report``, ``naming`` and ``matching`` import nothing from the package; ``checking`` imports from
+them, ``reading`` from ``checking``, ``writing`` from ``reading``, ``naming`` and ``matching``; and
+this one runs the phases in order.
 """
 
 import tempfile

@@ -2,7 +2,7 @@
 ignoring case, or created (``_Names``); slugs for new articles that ask for none, from their
 headlines (``_HeadlineSlugs``); and the cleaning of a name that the checks and the writes agree on.
 
-The bottom of the package, with ``report``: it imports nothing from the other modules.
+Imports nothing from the other modules of the package.
 """
 
 from functools import reduce

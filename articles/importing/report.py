@@ -1,7 +1,7 @@
 """What an import tells its caller: the ``ImportReport`` (the tally, an ``Outcome`` for each file,
 the problems and the warnings), and ``ImportOptionError`` for an option that cannot be used.
 
-The bottom of the package, with ``naming``: it imports nothing from the other modules.
+Imports nothing from the other modules of the package.
 """
 
 from dataclasses import dataclass, field
