@@ -16,8 +16,9 @@ Imports run to a hundred thousand files and more, so memory and queries do not g
 the articles or with their number. While the files are read, only a small ``_Entry`` per article
 stays in memory; the checked plan, body included, waits in a temporary file (``_Spool``) until it is
 written. Writes go in batches of ``WRITE_BATCH`` articles: multi-row inserts and updates for the
-articles, their revisions, bylines, taggings and corrections, then the search index for the batch.
-An unchanged article is neither read back nor touched.
+articles, their bylines, taggings and corrections, then ``publishing.after_bulk_write`` does for the
+batch what a save does (revisions, redirects, search index, audit, announcements, cached pages), so
+an imported story and an edited one are alike. An unchanged article is neither read back nor touched.
 
 The phases, and the modules of this package that do them:
 
