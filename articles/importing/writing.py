@@ -25,6 +25,7 @@ from articles.models import (
     TaggedArticle,
     derive_from_body,
 )
+from articles.models.rows import insert_rows
 from articles.publishing import Before
 
 # What a new article gets when neither its file nor --status says; an import never goes live unasked.
@@ -234,7 +235,7 @@ def _set_bylines(bylines, changed_pks):
     """Give each (article, authors) that byline, in order, replacing a changed article's."""
     if changed_pks:
         ArticleAuthor.objects.filter(article_id__in=list(changed_pks)).delete()
-    _insert_rows(
+    insert_rows(
         ArticleAuthor,
         ("article", "author", "position"),
         [
@@ -264,7 +265,7 @@ def _set_tags(taggings, changed_pks):
         for start in range(0, len(stale), _LOOKUP_CHUNK):
             chunk = stale[start : start + _LOOKUP_CHUNK]
             cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
-    _insert_rows(
+    insert_rows(
         TaggedArticle,
         ("content_object", "tag"),
         [
@@ -273,22 +274,6 @@ def _set_tags(taggings, changed_pks):
             for tag_pk in sorted(tag_pks - have.get(article_pk, set()))
         ],
     )
-
-
-def _insert_rows(model, field_names, rows):
-    """Insert ``rows``, tuples of ids for ``field_names``, into ``model``'s table in one call.
-
-    For bylines and taggings, a few hundred thousand of them in a large import: bulk_create would
-    build a model instance and compile SQL for every row, which costs several times the insert.
-    Like bulk_create, it sends no signals.
-    """
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(model._meta.get_field(name).column) for name in field_names)
-    values = ", ".join(["%s"] * len(field_names))
-    with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({values})", rows)
 
 
 def _set_corrections(corrections, changed_pks):
