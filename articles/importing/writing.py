@@ -121,12 +121,13 @@ class _Writer:
                 article = stored_articles[stored.pk]
                 befores[id(article)] = Before.of(article)
                 changed.append((plan, article))
-            fields_before = _reader_fields(article)
+            fields_before = _reader_fields(article) if stored is not None else None
             _fill(article, plan, self.names.section(plan.section), self.now)
-            # What readers will see changed; the parts (tags, byline, corrections) are rewritten whole.
-            differences[id(article)] = {
-                name for name, value in _reader_fields(article).items() if fields_before[name] != value
-            } | publishing.STORY_PARTS
+            if fields_before is not None:
+                # What readers see that changed; the parts (tags, byline, corrections) are rewritten whole.
+                differences[id(article)] = {
+                    name for name, value in _reader_fields(article).items() if fields_before[name] != value
+                } | publishing.STORY_PARTS
             _derive(article, body_rendered)
             body_texts[id(article)] = body_rendered[2]
             written[id(entry)] = ("created" if stored is None else "updated", article.slug)
