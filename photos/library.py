@@ -1,0 +1,34 @@
+"""Adding pictures to the library: checked, stored upright and clean, renditions made once."""
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from photos.checks import check_upload
+from photos.models import Photo
+from photos.renditions import STANDARD, renditions
+
+
+def add_photo(file, *, alt_text, credit, caption="", source="", focal=(0.5, 0.5), by=None):
+    """Store the picture in ``file`` with what readers are told about it, and make its standard
+    renditions. Raises ``checks.ImageRefused`` (nothing stored) for a file that is not an acceptable
+    picture, and ValidationError for missing alt text or credit."""
+    checked = check_upload(file)
+    photo = Photo(
+        alt_text=alt_text.strip(),
+        caption=caption.strip(),
+        credit=credit.strip(),
+        source=source.strip(),
+        focal_x=focal[0],
+        focal_y=focal[1],
+        width=checked.width,
+        height=checked.height,
+        format=checked.format,
+        checksum=checked.checksum,
+        uploaded_by=by,
+    )
+    photo.full_clean(exclude=["file"])
+    with transaction.atomic():
+        photo.file.save(f"upload.{checked.extension}", ContentFile(checked.data), save=False)
+        photo.save()
+    renditions(photo, STANDARD)  # while the editor waits (about a second), not on a reader's request
+    return photo
