@@ -40,8 +40,9 @@ from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
 
-# Paths never cached: the editors' workspace, signed previews, the health check.
-UNCACHED_PREFIXES = ("/admin/", "/preview/", "/healthz")
+# Paths never cached: the editors' workspace, signed previews, the health check, and stored pictures
+# (files with names that never change, sent with their own long-lived headers).
+UNCACHED_PREFIXES = ("/admin/", "/preview/", "/healthz", "/media/")
 # What an unreachable cache server raises through the cache API.
 CACHE_ERRORS = (RedisError, ConnectionError, TimeoutError)
 

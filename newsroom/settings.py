@@ -175,12 +175,37 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Uploaded pictures and their renditions (photos/): under media/ unless a bucket is configured.
+# Uploaded pictures and their renditions (photos/): under media/, served by photos.serving, unless
+# NEWSROOM_MEDIA_BUCKET names an S3-compatible bucket, which every server then shares.
 MEDIA_ROOT = Path(os.environ.get("NEWSROOM_MEDIA_ROOT", BASE_DIR / "media"))
 MEDIA_URL = "/media/"
+# Stored files are named by their content, so browsers, proxies and the bucket may keep them for ever.
+MEDIA_CACHE_CONTROL = "public, max-age=31536000, immutable"
+
+
+def _media_storage():
+    bucket = os.environ.get("NEWSROOM_MEDIA_BUCKET")
+    if not bucket:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": os.environ.get("NEWSROOM_MEDIA_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("NEWSROOM_MEDIA_ACCESS_KEY") or None,
+            "secret_key": os.environ.get("NEWSROOM_MEDIA_SECRET_KEY") or None,
+            "region_name": os.environ.get("NEWSROOM_MEDIA_REGION") or None,
+            # The public address of the bucket (or a CDN in front of it), without the scheme.
+            "custom_domain": os.environ.get("NEWSROOM_MEDIA_DOMAIN") or None,
+            "querystring_auth": False,  # public pictures: plain, cacheable URLs
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": MEDIA_CACHE_CONTROL},
+        },
+    }
+
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _media_storage(),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 # Serve straight from static/ when collectstatic has not run (make run, tests).

@@ -3,6 +3,7 @@ from django.urls import include, path
 
 from articles import sitemaps, views
 from articles.api import api
+from photos.serving import media_file
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -12,6 +13,7 @@ urlpatterns = [
     path("sitemap-<str:section>.xml", sitemaps.sitemap_section, name="sitemap-section"),
     path("news-sitemap.xml", sitemaps.news_sitemap, name="news-sitemap"),
     path("robots.txt", sitemaps.robots_txt, name="robots"),
+    path("media/<path:name>", media_file, name="media"),
     path("", include("articles.urls")),
 ]
 
