@@ -83,12 +83,15 @@ class PhotoAdmin(admin.ModelAdmin):
         preview = renditions(photo, [PREVIEW], ["jpeg"])[(PREVIEW.name, "jpeg")]
         return format_html(
             '<div class="focal-picker" data-x-input="id_focal_x" data-y-input="id_focal_y">'
-            '<img src="{}" width="{}" height="{}" alt="{}">'
+            # The ratio keeps the click target its true shape while the picture loads (or if it fails).
+            '<img src="{}" width="{}" height="{}" alt="{}" style="aspect-ratio: {} / {}">'
             '<span class="focal-marker" style="left: {}%; top: {}%" aria-hidden="true"></span></div>',
             preview.file.url,
             preview.width,
             preview.height,
             photo.alt_text,
+            preview.width,
+            preview.height,
             round(photo.focal_x * 100, 1),
             round(photo.focal_y * 100, 1),
         )
