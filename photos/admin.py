@@ -1,0 +1,97 @@
+"""The picture desk in the admin: the library with thumbnails, adding a picture through the
+library's checks, and setting its focal point by clicking it."""
+
+from django.contrib import admin
+from django.db.models import Prefetch
+from django.utils.html import format_html
+
+from photos.forms import TEXT_FIELDS, PhotoAddForm, PhotoChangeForm
+from photos.models import Photo, Rendition
+from photos.renditions import STANDARD, Spec, renditions
+
+THUMBNAIL = Spec(320, "4x3")  # one of the standard renditions, made on upload
+# The whole picture, uncropped, to click the focal point on: wide enough to aim, small enough to load fast.
+PREVIEW = Spec(640)
+FILE_FIELDS = ["format", "width", "height", "checksum", "uploaded_by", "uploaded_at"]
+
+
+@admin.register(Photo)
+class PhotoAdmin(admin.ModelAdmin):
+    list_display = ["thumbnail", "alt_text", "credit", "size", "uploaded_at"]
+    list_display_links = ["thumbnail", "alt_text"]
+    search_fields = ["alt_text", "caption", "credit", "source"]
+    list_filter = ["format", "uploaded_by"]
+    date_hierarchy = "uploaded_at"
+    readonly_fields = ["focal_picture", *FILE_FIELDS]
+
+    class Media:
+        css = {"all": ["photos/focal.css"]}
+        js = ["photos/focal.js"]
+
+    def get_queryset(self, request):
+        # Newest thumbnail first: after the focal point moves, the crop around the new point.
+        thumbnails = Rendition.objects.filter(spec=THUMBNAIL.name, format="jpeg").order_by("-pk")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("uploaded_by")
+            .prefetch_related(Prefetch("renditions", queryset=thumbnails, to_attr="thumbnails"))
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return [(None, {"fields": ["upload", *TEXT_FIELDS]})]
+        return [
+            (None, {"fields": TEXT_FIELDS}),
+            ("Focal point", {"fields": ["focal_picture", "focal_x", "focal_y"]}),
+            ("File", {"fields": FILE_FIELDS, "classes": ["collapse"]}),
+        ]
+
+    def get_form(self, request, obj=None, **kwargs):
+        kwargs["form"] = PhotoAddForm if obj is None else PhotoChangeForm
+        form = super().get_form(request, obj, **kwargs)
+        form.user = request.user  # a fresh class per request, so this is not shared
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return  # the add form stored it through photos.library.add_photo
+        super().save_model(request, obj, form, change)
+        if {"focal_x", "focal_y"} & set(form.changed_data):
+            # Crops around the new point, made now rather than on a reader's request; the old
+            # renditions stay, so pages already cached keep working.
+            renditions(obj, STANDARD)
+
+    @admin.display(description="Picture")
+    def thumbnail(self, photo):
+        thumbnail = next(iter(photo.thumbnails), None)
+        if thumbnail is None:
+            return "—"
+        return format_html(
+            '<img src="{}" width="{}" height="{}" alt="" loading="lazy" class="photo-thumbnail">',
+            thumbnail.file.url,
+            thumbnail.width // 2,
+            thumbnail.height // 2,
+        )
+
+    @admin.display(description="Size")
+    def size(self, photo):
+        return f"{photo.width} × {photo.height}"
+
+    @admin.display(description="Picture")
+    def focal_picture(self, photo):
+        preview = renditions(photo, [PREVIEW], ["jpeg"])[(PREVIEW.name, "jpeg")]
+        return format_html(
+            '<div class="focal-picker" data-x-input="id_focal_x" data-y-input="id_focal_y">'
+            # The ratio keeps the click target its true shape while the picture loads (or if it fails).
+            '<img src="{}" width="{}" height="{}" alt="{}" style="aspect-ratio: {} / {}">'
+            '<span class="focal-marker" style="left: {}%; top: {}%" aria-hidden="true"></span></div>',
+            preview.file.url,
+            preview.width,
+            preview.height,
+            photo.alt_text,
+            preview.width,
+            preview.height,
+            round(photo.focal_x * 100, 1),
+            round(photo.focal_y * 100, 1),
+        )

@@ -1,0 +1,68 @@
+"""The picture desk's admin forms: adding a picture (through ``library.add_photo``, so every check
+and the standard renditions happen) and editing what readers are told about it and its focal point."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from photos.checks import ImageRefused, check_upload
+from photos.library import add_photo
+from photos.models import Photo
+
+TEXT_FIELDS = ["alt_text", "caption", "credit", "source"]
+
+
+class PhotoAddForm(forms.ModelForm):
+    """A new picture: the file and its texts. The file is checked here, so a refusal is shown on the
+    file field and nothing is stored; ``save`` stores it through the library as the uploader."""
+
+    upload = forms.FileField(
+        label="Picture",
+        help_text="A JPEG, PNG, WebP or AVIF file. It cannot be replaced later: upload a new one instead.",
+        widget=forms.FileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/avif"}),
+    )
+    user = None  # set per request by the admin (PhotoAdmin.get_form)
+
+    class Meta:
+        model = Photo
+        fields = ["upload", *TEXT_FIELDS]
+
+    def clean_upload(self):
+        upload = self.cleaned_data["upload"]
+        try:
+            check_upload(upload)
+        except ImageRefused as refusal:
+            raise ValidationError(refusal.messages, code="refused") from None
+        return upload
+
+    def save(self, commit=True):
+        data = self.cleaned_data
+        self.instance = add_photo(
+            data["upload"],
+            alt_text=data["alt_text"],
+            credit=data["credit"],
+            caption=data["caption"],
+            source=data["source"],
+            by=self.user,
+        )
+        self.save_m2m = lambda: None  # no many-to-many fields; the admin calls it after saving
+        return self.instance
+
+
+class PhotoChangeForm(forms.ModelForm):
+    """An existing picture: its texts and focal point, never the file."""
+
+    class Meta:
+        model = Photo
+        fields = [*TEXT_FIELDS, "focal_x", "focal_y"]
+        labels = {
+            "focal_x": "Focal point, across",
+            "focal_y": "Focal point, down",
+        }
+        help_texts = {
+            "focal_x": "Share of the width from the left edge, 0 to 1. Click the picture to set both.",
+            "focal_y": "Share of the height from the top edge, 0 to 1.",
+        }
+        widgets = {
+            name: forms.NumberInput(attrs={"min": "0", "max": "1", "step": "0.001", "class": "focal-input"})
+            for name in ("focal_x", "focal_y")
+        }
