@@ -117,6 +117,16 @@ class PublicationEventInline(admin.TabularInline):
 
 # The part of a story each inline edits, as publishing.story_changed names it.
 STORY_PART_OF_INLINE = {ArticleAuthor: "authors", TaggedArticle: "tags", Correction: "corrections"}
+# Inlines later apps add to the article form (photos: the lead image), shown after the story's own.
+EXTRA_ARTICLE_INLINES = []
+
+
+def add_article_inline(inline, *, part):
+    """The hook for an app beside articles to edit its part of a story in the article form; a change
+    made there is announced in story_changed's ``changes`` as ``part``."""
+    if inline not in EXTRA_ARTICLE_INLINES:
+        EXTRA_ARTICLE_INLINES.append(inline)
+    STORY_PART_OF_INLINE[inline.model] = part
 
 
 class StateFilter(admin.SimpleListFilter):
@@ -151,6 +161,10 @@ class ArticleAdmin(SimpleHistoryAdmin):
     prepopulated_fields = {"slug": ["headline"]}
     autocomplete_fields = ["section"]
     inlines = [BylineInline, TagInline, CorrectionInline, PublicationEventInline]
+
+    def get_inlines(self, request, obj):
+        own = list(self.inlines)
+        return [*own[:-1], *EXTRA_ARTICLE_INLINES, own[-1]]  # the audit trail stays last
     readonly_fields = ["word_count", "created_at", "updated_at", "source_name", "source_id", "preview_link"]
     actions = ["send_to_review", "publish_now", "schedule", "unpublish"]
     fieldsets = [
@@ -244,7 +258,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        parts = {STORY_PART_OF_INLINE[formset.model] for formset in formsets if formset.has_changed()}
+        parts = {STORY_PART_OF_INLINE.get(formset.model) for formset in formsets if formset.has_changed()}
         publishing.parts_changed(form.instance, by=request.user, parts=parts - {None})
 
     # Deleting is how a desk takes a story down for legal reasons; the audit trail keeps a record

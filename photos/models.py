@@ -81,3 +81,17 @@ class Rendition(models.Model):
 
     def __str__(self):
         return f"{self.photo_id}: {self.spec}.{self.format}"
+
+
+class LeadImage(models.Model):
+    """The picture a story leads with, on its page, its cards, its share card and its feeds."""
+
+    article = models.OneToOneField("articles.Article", on_delete=models.CASCADE, related_name="lead_image")
+    # A picture leading a story cannot be deleted from the library until the story leads with another.
+    photo = models.ForeignKey(Photo, on_delete=models.PROTECT, related_name="leads")
+
+    class Meta:
+        verbose_name = "lead image"
+
+    def __str__(self):
+        return f"{self.photo} leading {self.article}"

@@ -37,6 +37,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
+def media(settings, tmp_path):
+    """Uploaded pictures and their renditions go to the test's own folder."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
 def make_section(db):
     def make(name="World", **fields):
         section, _ = Section.objects.get_or_create(
@@ -114,6 +121,9 @@ def _ensure_roles():
     if Group.objects.filter(name__in=["Reporter", "Editor"]).count() != 2:
         migration = importlib.import_module("articles.migrations.0003_reporter_and_editor_groups")
         migration.fill_groups(apps)
+    if not Group.objects.filter(name="Editor", permissions__content_type__app_label="photos").exists():
+        for name in ("0002_reporter_and_editor_photo_permissions", "0004_lead_image_permissions"):
+            importlib.import_module(f"photos.migrations.{name}").fill_groups(apps)
 
 
 @pytest.fixture

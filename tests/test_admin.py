@@ -75,6 +75,9 @@ def test_add_article_with_byline_tags_and_correction(editor_client, make_section
         "corrections-0-text": "Corrected the date of the visit.",
         "publication_events-TOTAL_FORMS": "0",
         "publication_events-INITIAL_FORMS": "0",
+        # The lead-image inline that photos adds to the form, left empty.
+        "lead_image-TOTAL_FORMS": "0",
+        "lead_image-INITIAL_FORMS": "0",
     }
     response = editor_client.post("/admin/articles/article/add/", data)
     problems = re.findall(r"errorlist[^>]*>(.*?)</ul>", response.content.decode(), re.S)

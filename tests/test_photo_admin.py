@@ -1,12 +1,10 @@
 """The picture desk in the admin: uploading through the library's checks, the library's list, the
 focal point, and who may do what."""
 
-import importlib
 import io
 import re
 
 import pytest
-from django.apps import apps
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
@@ -19,28 +17,7 @@ CHANGE = "/admin/photos/photo/{}/change/"
 DELETE = "/admin/photos/photo/{}/delete/"
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-def _grant_photo_roles():
-    # A transactional test's flush empties the groups and conftest refills only articles' part;
-    # put the photo permissions back the way photos' migration gives them.
-    importlib.import_module("photos.migrations.0002_reporter_and_editor_photo_permissions").fill_groups(apps)
-
-
-@pytest.fixture
-def editor(editor):
-    _grant_photo_roles()
-    return editor
-
-
-@pytest.fixture
-def reporter(reporter):
-    _grant_photo_roles()
-    return reporter
+pytestmark = pytest.mark.usefixtures("media")
 
 
 def jpeg(width=1600, height=1200, name="envoy.jpg"):

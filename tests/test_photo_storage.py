@@ -16,11 +16,7 @@ from photos.library import add_photo
 from photos.models import Rendition
 from tests.conftest import free_port
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+pytestmark = pytest.mark.usefixtures("media")
 
 
 def jpeg(width=1600, height=1200):

@@ -17,10 +17,7 @@ ORIENTATION = 0x0112
 CAMERA_MODEL = 0x0110
 
 
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
+pytestmark = pytest.mark.usefixtures("media")
 
 
 def picture(width=1600, height=1200, fmt="JPEG", exif=None, color=(200, 40, 40)):

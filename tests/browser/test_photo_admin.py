@@ -1,31 +1,17 @@
 """The picture desk in a real browser: an editor uploads a picture and sets its focal point by
 clicking it."""
 
-import importlib
 import io
 import re
 
 import pytest
-from django.apps import apps
 from PIL import Image
 from playwright.sync_api import expect
 
 from photos.models import Photo
 from tests.conftest import PASSWORD
 
-
-@pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture
-def editor(editor):
-    # The live server's flush empties the groups and conftest refills only articles' part; put the
-    # photo permissions back the way photos' migration gives them.
-    importlib.import_module("photos.migrations.0002_reporter_and_editor_photo_permissions").fill_groups(apps)
-    return editor
+pytestmark = pytest.mark.usefixtures("media")
 
 
 def test_editor_uploads_a_picture_and_clicks_its_focal_point_near_the_right_edge(
