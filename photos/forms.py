@@ -1,11 +1,11 @@
-"""The picture desk's admin forms: adding a picture (through ``library.add_photo``, so every check
+"""The picture desk's admin forms: adding a picture (through ``library.store_photo``, so every check
 and the standard renditions happen) and editing what readers are told about it and its focal point."""
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from photos.checks import ImageRefused, check_upload
-from photos.library import add_photo
+from photos.library import store_photo
 from photos.models import Photo
 
 TEXT_FIELDS = ["alt_text", "caption", "credit", "source"]
@@ -29,14 +29,13 @@ class PhotoAddForm(forms.ModelForm):
     def clean_upload(self):
         upload = self.cleaned_data["upload"]
         try:
-            check_upload(upload)
+            return check_upload(upload)  # read once: save() stores this checked picture
         except ImageRefused as refusal:
             raise ValidationError(refusal.messages, code="refused") from None
-        return upload
 
     def save(self, commit=True):
         data = self.cleaned_data
-        self.instance = add_photo(
+        self.instance = store_photo(
             data["upload"],
             alt_text=data["alt_text"],
             credit=data["credit"],

@@ -12,7 +12,13 @@ def add_photo(file, *, alt_text, credit, caption="", source="", focal=(0.5, 0.5)
     """Store the picture in ``file`` with what readers are told about it, and make its standard
     renditions. Raises ``checks.ImageRefused`` (nothing stored) for a file that is not an acceptable
     picture, and ValidationError for missing alt text or credit."""
-    checked = check_upload(file)
+    texts = {"alt_text": alt_text, "credit": credit, "caption": caption, "source": source}
+    return store_photo(check_upload(file), **texts, focal=focal, by=by)
+
+
+def store_photo(checked, *, alt_text, credit, caption="", source="", focal=(0.5, 0.5), by=None):
+    """``add_photo`` for a picture already read by ``check_upload`` (the admin's form checks it to
+    show a refusal on its field, and need not read it twice)."""
     photo = Photo(
         alt_text=alt_text.strip(),
         caption=caption.strip(),
@@ -27,8 +33,12 @@ def add_photo(file, *, alt_text, credit, caption="", source="", focal=(0.5, 0.5)
         uploaded_by=by,
     )
     photo.full_clean(exclude=["file"])
-    with transaction.atomic():
-        photo.file.save(f"upload.{checked.extension}", ContentFile(checked.data), save=False)
-        photo.save()
+    photo.file.save(f"upload.{checked.extension}", ContentFile(checked.data), save=False)
+    try:
+        with transaction.atomic():
+            photo.save()
+    except BaseException:
+        photo.file.delete(save=False)  # a file no row points at would never be found again
+        raise
     renditions(photo, STANDARD)  # while the editor waits (about a second), not on a reader's request
     return photo
