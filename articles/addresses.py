@@ -38,3 +38,11 @@ def absolute_url(path="/"):
     structured data and the API alike. Never built from the request: its Host header is the
     client's to choose, and a page stored in the shared cache would carry it to every reader."""
     return f"{settings.NEWSROOM_SITE_URL}{path}"
+
+
+def absolute_media(url):
+    """A stored file's address (a picture's rendition) as a full URL: a bucket's already is one;
+    the filesystem's is a path on the site, under ``NEWSROOM_SITE_URL`` like every other."""
+    if url.startswith(("https://", "http://")):
+        return url
+    return absolute_url(url)

@@ -202,10 +202,15 @@ def _leaves_public(article, deleted):
 
 def article_part_changed(sender, instance, **kwargs):
     """post_save / post_delete of a tagging, byline, correction or old slug."""
+    stories_changed([getattr(instance, _ARTICLE_FIELD[sender.__name__])])
+
+
+def stories_changed(article_ids):
+    """Something shown with these stories changed (a part of theirs, or a picture they lead with,
+    through another app): retire every cached page if a reader can see any of them."""
     from articles.models import Article
 
-    article_id = getattr(instance, _ARTICLE_FIELD[sender.__name__])
-    if Article.objects.released().filter(pk=article_id).exists():
+    if Article.objects.released().filter(pk__in=article_ids).exists():
         content_changed()
 
 

@@ -18,6 +18,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from articles import caching, search
 from articles.addresses import absolute_url
 from articles.filtering import ListFilters
+from articles.pictures import attach_lead_pictures
 from articles.models import (
     BYLINES_PREFETCH,
     TOPICS_PREFETCH,
@@ -60,6 +61,8 @@ class FrontPage(TemplateView):
         # Only the lead's card shows topics; the compact "Latest" cards show no byline either.
         prefetch_related_objects([a for a in [lead, *in_sections] if a], BYLINES_PREFETCH)
         prefetch_related_objects([lead] if lead else [], TOPICS_PREFETCH)
+        # The lead's 16:9 picture and the section cards' 4:3 ones, in one query.
+        attach_lead_pictures([lead, *in_sections], ratios=("16x9", "4x3"))
         blocks = [
             {"section": section, "articles": list(articles)}
             for section, articles in groupby(in_sections, key=lambda article: article.section)
@@ -67,8 +70,19 @@ class FrontPage(TemplateView):
         return super().get_context_data(lead=lead, latest=latest, section_blocks=blocks, **kwargs)
 
 
+class CardPictures:
+    """A list page's cards show their stories' pictures, fetched for the page at once."""
+
+    card_ratios = ("4x3",)
+
+    def paginate_queryset(self, queryset, page_size):
+        paginator, page, articles, is_paginated = super().paginate_queryset(queryset, page_size)
+        page.object_list = attach_lead_pictures(list(articles), self.card_ratios)
+        return paginator, page, page.object_list, is_paginated
+
+
 @public_page
-class FilteredArticleList(ListView):
+class FilteredArticleList(CardPictures, ListView):
     """A list of public articles narrowed by ``tag=`` (all of them) and, on /articles/, ``section=``."""
 
     template_name = "articles/article_list.html"
@@ -189,6 +203,8 @@ class ArticleDetail(DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
+        # The page's 16:9 lead and the 1,200 px crops in every ratio for share cards and JSON-LD.
+        attach_lead_pictures([article], ratios=("16x9", "4x3", "1x1"))
         related = Article.objects.published().related_to(article).select_related("section")
         graph = article_graph(article, absolute_url)
         return super().get_context_data(
@@ -249,7 +265,7 @@ def server_error(request):
 
 
 @public_page
-class SearchResults(ListView):
+class SearchResults(CardPictures, ListView):
     """Full-text search, ranked, narrowed by the list pages' ``section=`` and ``tag=`` filters."""
 
     template_name = "articles/search.html"

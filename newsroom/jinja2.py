@@ -17,7 +17,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.timezone import template_localtime
 
-from articles.addresses import absolute_url
+from articles.addresses import absolute_media, absolute_url
 
 
 def url(name, *args, **kwargs):
@@ -58,7 +58,9 @@ def date(value, arg=None):
 def environment(**options):
     options["autoescape"] = True
     env = jinja2.Environment(**options)
-    env.globals.update(url=url, static=static, querystring=querystring, absolute_url=absolute_url)
+    env.globals.update(
+        url=url, static=static, querystring=querystring, absolute_url=absolute_url, absolute_media=absolute_media
+    )
     env.filters.update(
         date=date,
         pluralize=defaultfilters.pluralize,

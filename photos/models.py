@@ -71,6 +71,7 @@ class Rendition(models.Model):
     file = models.FileField(upload_to=_rendition_name, max_length=200)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(default=0, help_text="Bytes: a feed's enclosure states it.")
 
     class Meta:
         constraints = [

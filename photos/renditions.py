@@ -53,6 +53,8 @@ STANDARD = [
     Spec(1200, "4x3"),
     Spec(1200, "1x1"),
 ]
+# A picture in a story's body keeps its own shape; made when a body first names it.
+INLINE = [Spec(width) for width in (480, 960, 1440)]
 
 
 def crop_box(width, height, ratio, focal):
@@ -85,7 +87,7 @@ def render(image, spec, fmt, focal):
     return out.getvalue(), image.width, image.height
 
 
-def _focal_key(photo):
+def focal_key(photo):
     return f"{photo.focal_x:.3f},{photo.focal_y:.3f}"
 
 
@@ -103,7 +105,7 @@ def _open(photo, largest):
 def renditions(photo, specs, formats=FORMATS):
     """The renditions of ``photo`` for every spec in ``specs`` and format in ``formats``, made and
     stored where missing; by (spec name, format)."""
-    focal = _focal_key(photo)
+    focal = focal_key(photo)
     wanted = {(spec.name, fmt) for spec in specs for fmt in formats}
     found = _stored(photo, wanted, focal)
     if len(found) == len(wanted):
@@ -119,7 +121,8 @@ def renditions(photo, specs, formats=FORMATS):
                 data, width, height = render(image, spec, fmt, photo.focal_point)
                 digest = hashlib.sha256(data).hexdigest()[:12]
                 rendition = Rendition(
-                    photo=photo, spec=spec.name, format=fmt, focal=focal, width=width, height=height
+                    photo=photo, spec=spec.name, format=fmt, focal=focal, width=width, height=height,
+                    size=len(data),
                 )
                 extension = "jpg" if fmt == "jpeg" else fmt
                 rendition.file.save(

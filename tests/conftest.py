@@ -1,6 +1,7 @@
 """Shared fixtures. ``make_article`` defaults to a public article; a test states every other value."""
 
 import importlib
+import io
 import itertools
 import os
 import shutil
@@ -41,6 +42,37 @@ def media(settings, tmp_path):
     """Uploaded pictures and their renditions go to the test's own folder."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def make_photo(db, media):
+    """Add a picture to the library (a real JPEG, checked, stored and with its renditions made)."""
+    from PIL import Image
+
+    from photos.library import add_photo
+
+    def make(width=1600, height=1200, color=(70, 110, 150), **fields):
+        image = Image.new("RGB", (width, height), color)
+        image.paste((200, 60, 40), (width // 3, height // 3, width // 2, height // 2))
+        out = io.BytesIO()
+        image.save(out, format="JPEG", quality=90)
+        out.seek(0)
+        texts = {"alt_text": "The envoy on the tarmac", "credit": "Ana Ruiz/Desk", **fields}
+        return add_photo(out, **texts)
+
+    return make
+
+
+@pytest.fixture
+def lead_with(db):
+    """Make ``photo`` the lead picture of ``article``."""
+    from photos.models import LeadImage
+
+    def lead(article, photo):
+        LeadImage.objects.update_or_create(article=article, defaults={"photo": photo})
+        return article
+
+    return lead
 
 
 @pytest.fixture

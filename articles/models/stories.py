@@ -12,9 +12,11 @@ from django.db import connections, models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
+from articles import pictures
 from articles.addresses import slug_address
 from articles.models.redirects import SlugRedirect
 from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle
@@ -344,6 +346,7 @@ class Article(models.Model):
             self._stored_slug = self.slug  # else a rename after a refresh redirects the wrong slug
         if fields is None or "status" in fields:
             self._stored_status = self.status  # else unpublishing it could retire no cached page
+        self.__dict__.pop("lead_picture", None)
 
     def prepare_for_write(self, derived=None):
         """Work out, once per write, what is stored beside the body, and bump edit_version.
@@ -420,6 +423,12 @@ class Article(models.Model):
     def byline_authors(self):
         """Authors in byline order; uses the prefetched bylines when there are any."""
         return [byline.author for byline in self.bylines.all()]
+
+    @cached_property
+    def lead_picture(self):
+        """The picture the story leads with, or None (articles.pictures); pages fetch a list's
+        together with ``attach_lead_pictures``, which fills this in."""
+        return pictures.lead_picture_of(self)
 
 
 class ArticleAuthor(models.Model):
