@@ -165,6 +165,7 @@ class ArticleAdmin(SimpleHistoryAdmin):
     def get_inlines(self, request, obj):
         own = list(self.inlines)
         return [*own[:-1], *EXTRA_ARTICLE_INLINES, own[-1]]  # the audit trail stays last
+
     readonly_fields = ["word_count", "created_at", "updated_at", "source_name", "source_id", "preview_link"]
     actions = ["send_to_review", "publish_now", "schedule", "unpublish"]
     fieldsets = [

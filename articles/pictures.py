@@ -61,7 +61,8 @@ class Picture:
 
     def sources(self, ratio):
         """``(mime type, srcset)`` for each modern format stored in ``ratio``, for <source>."""
-        return [(MIME_TYPES[fmt], self.srcset(ratio, fmt)) for fmt in SOURCE_FORMATS if self.in_shape(ratio, fmt)]
+        stored = [fmt for fmt in SOURCE_FORMATS if self.in_shape(ratio, fmt)]
+        return [(MIME_TYPES[fmt], self.srcset(ratio, fmt)) for fmt in stored]
 
     def fallback(self, ratio, width):
         """The JPEG in ``ratio`` at least ``width`` px wide (the widest there is otherwise): the

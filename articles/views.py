@@ -18,7 +18,6 @@ from django.views.generic import DetailView, ListView, TemplateView
 from articles import caching, search
 from articles.addresses import absolute_url
 from articles.filtering import ListFilters
-from articles.pictures import attach_lead_pictures
 from articles.models import (
     BYLINES_PREFETCH,
     TOPICS_PREFETCH,
@@ -27,6 +26,7 @@ from articles.models import (
     Section,
     SlugRedirect,
 )
+from articles.pictures import attach_lead_pictures
 from articles.preview import article_id_from_token
 from articles.revalidation import revalidated
 from articles.structured_data import article_graph, as_json_ld

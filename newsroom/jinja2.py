@@ -58,9 +58,8 @@ def date(value, arg=None):
 def environment(**options):
     options["autoescape"] = True
     env = jinja2.Environment(**options)
-    env.globals.update(
-        url=url, static=static, querystring=querystring, absolute_url=absolute_url, absolute_media=absolute_media
-    )
+    env.globals.update(url=url, static=static, querystring=querystring)
+    env.globals.update(absolute_url=absolute_url, absolute_media=absolute_media)
     env.filters.update(
         date=date,
         pluralize=defaultfilters.pluralize,

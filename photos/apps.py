@@ -7,9 +7,9 @@ class PhotosConfig(AppConfig):
     verbose_name = "Picture desk"
 
     def ready(self):
-        # The article form's lead-image inline, through articles' hook.
-        from photos import lead_images  # noqa: F401
-        # Stories' pictures on every page, feed and API, through articles.pictures.
-        from photos import signals, story_pictures  # noqa: F401
+        # Through articles' hooks, so articles never imports this app: the article form's lead-image
+        # inline (lead_images), stories' pictures on every page, feed and API (story_pictures), and
+        # cached pages retired when a picture on them changes (signals).
+        from photos import lead_images, signals, story_pictures  # noqa: F401
 
         signals.connect()

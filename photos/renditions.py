@@ -121,7 +121,12 @@ def renditions(photo, specs, formats=FORMATS):
                 data, width, height = render(image, spec, fmt, photo.focal_point)
                 digest = hashlib.sha256(data).hexdigest()[:12]
                 rendition = Rendition(
-                    photo=photo, spec=spec.name, format=fmt, focal=focal, width=width, height=height,
+                    photo=photo,
+                    spec=spec.name,
+                    format=fmt,
+                    focal=focal,
+                    width=width,
+                    height=height,
                     size=len(data),
                 )
                 extension = "jpg" if fmt == "jpeg" else fmt

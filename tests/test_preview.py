@@ -19,7 +19,7 @@ def test_preview_link_on_the_admin_page_shows_the_draft_with_a_banner(client, ed
     response = client.get(url)
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<h1 class=\"story__headline\">Secret draft</h1>" in html
+    assert '<h1 class="story__headline">Secret draft</h1>' in html
     assert "Preview — not published" in html
     assert '<meta name="robots" content="noindex, nofollow">' in html
     assert response["X-Robots-Tag"] == "noindex, nofollow"

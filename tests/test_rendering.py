@@ -36,6 +36,7 @@ def executable_parts(html):
                 found.append(f"{tag}[{name}={value}]")
     return found
 
+
 ATTACKS = [
     "<script>alert(1)</script>",
     '<img src="x" onerror="alert(1)">',

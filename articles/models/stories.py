@@ -149,8 +149,7 @@ class ArticleQuerySet(models.QuerySet):
         inner_sql, params = newest.values("pk")[:per_section].query.get_compiler(self.db).as_sql()
         if connections[self.db].vendor == "postgresql":
             ids = (
-                "SELECT top.* FROM articles_section AS front_section "
-                f"CROSS JOIN LATERAL ({inner_sql}) AS top"
+                f"SELECT top.* FROM articles_section AS front_section CROSS JOIN LATERAL ({inner_sql}) AS top"
             )
         else:
             ids = (
@@ -175,7 +174,10 @@ class ArticleQuerySet(models.QuerySet):
             return self.none()
         sharing = TaggedArticle.objects.filter(content_object=OuterRef("pk"), tag__in=tag_ids)
         candidates = (
-            self.exclude(pk=article.pk).filter(Exists(sharing)).newest_first().values("pk")[:RELATED_CANDIDATES]
+            self.exclude(pk=article.pk)
+            .filter(Exists(sharing))
+            .newest_first()
+            .values("pk")[:RELATED_CANDIDATES]
         )
         shared_count = sharing.order_by().values("content_object").annotate(n=Count("pk")).values("n")
         return (
@@ -210,8 +212,7 @@ class ArticleQuerySet(models.QuerySet):
         taggings = TaggedArticle._meta.db_table
         if connections[self.db].vendor == "postgresql":
             join = (
-                f"CROSS JOIN LATERAL (SELECT tag_id FROM {taggings} "
-                "WHERE content_object_id = recent.pk) AS t"
+                f"CROSS JOIN LATERAL (SELECT tag_id FROM {taggings} WHERE content_object_id = recent.pk) AS t"
             )
         else:
             join = f"JOIN {taggings} AS t ON t.content_object_id = recent.pk"
@@ -263,7 +264,12 @@ class Article(models.Model):
     objects = ArticleQuerySet.as_manager()
     history = HistoricalRecords(
         excluded_fields=[
-            "body_html", "word_count", "source_checksum", "updated_at", "edit_version", "announced",
+            "body_html",
+            "word_count",
+            "source_checksum",
+            "updated_at",
+            "edit_version",
+            "announced",
         ],  # fmt: skip
     )
 
