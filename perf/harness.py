@@ -115,6 +115,7 @@ def build_site(env, *, articles=None, log=None):
     manage(env, "collectstatic", "--noinput", "--verbosity", "0", log=log)
     if articles is None:
         manage(env, "load_sample_content", log=log)
+        manage(env, "load_sample_pictures", log=log)
     else:
         manage(env, "shell", "-c", f"from perf.seed import seed; seed({int(articles)})", log=log)
 
