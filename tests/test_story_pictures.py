@@ -40,9 +40,8 @@ def srcset_widths(srcset):
 
 @pytest.fixture
 def pictured_story(make_article, make_photo, lead_with):
-    photo = make_photo(
-        width=2000, height=1500, alt_text="The envoy on the tarmac", caption="Arrival at dusk.", credit="Li Wei/Desk"
-    )
+    texts = {"alt_text": "The envoy on the tarmac", "caption": "Arrival at dusk.", "credit": "Li Wei/Desk"}
+    photo = make_photo(width=2000, height=1500, **texts)
     return lead_with(make_article("Envoy lands in Beijing", tags=["China"]), photo)
 
 
@@ -73,7 +72,8 @@ def test_the_share_card_is_the_picture_in_three_shapes(client, pictured_story):
     for attrs in elements.all("meta"):
         key = attrs.get("property") or attrs.get("name")
         metas.setdefault(key, []).append(attrs.get("content"))
-    shapes = {(int(w), int(h)) for w, h in zip(metas["og:image:width"], metas["og:image:height"], strict=True)}
+    sizes = zip(metas["og:image:width"], metas["og:image:height"], strict=True)
+    shapes = {(int(w), int(h)) for w, h in sizes}
     assert {round(w / h, 2) for w, h in shapes} == {1.78, 1.33, 1.0}
     assert all(w >= 1200 for w, _ in shapes)
     assert all(url.startswith("http://testserver/media/photos/") for url in metas["og:image"])

@@ -37,7 +37,8 @@ class Command(BaseCommand):
             with transaction.atomic():
                 LeadImage.objects.create(article=story, photo=self.photo(path, entry))
             given += 1
-        self.stdout.write(f"Sample pictures: {given} {'story' if given == 1 else 'stories'} given a lead picture.")
+        stories = "story" if given == 1 else "stories"
+        self.stdout.write(f"Sample pictures: {given} {stories} given a lead picture.")
 
     def photo(self, path, entry):
         try:
