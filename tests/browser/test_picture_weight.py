@@ -47,7 +47,7 @@ def test_a_phone_gets_the_article_and_its_picture_in_150_kib(new_context, pictur
 
     summary = "\n".join(f"  {kind:10} {size:7} B  {url}" for url, kind, size, _ in loads)
     total = sum(size for _, _, size, _ in loads)
-    print(f"\nArticle with its lead picture at 375 px, x{scale}: {len(loads)} requests, {total} bytes\n{summary}")
+    print(f"\nArticle and lead picture at 375 px, x{scale}: {len(loads)} requests, {total} bytes\n{summary}")
     assert total <= BUDGET_BYTES, summary
     images = [(url, response) for url, kind, _, response in loads if kind == "image"]
     assert len(images) == 1, summary  # the lead picture and nothing else (the icon is SVG)
