@@ -79,6 +79,8 @@ def site_env(database_url, *, static_root, redis_url=None, **extra):
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database_url,
         "DJANGO_STATIC_ROOT": str(static_root),
+        # Pictures beside the static files, in the run's own folder: never the checkout's media/.
+        "NEWSROOM_MEDIA_ROOT": str(Path(static_root).parent / "media"),
         "PYTHONUNBUFFERED": "1",
         **extra,
     }
