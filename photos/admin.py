@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.db.models import Prefetch
 from django.utils.html import format_html
 
+from articles.models import Article
 from photos.forms import TEXT_FIELDS, PhotoAddForm, PhotoChangeForm
 from photos.models import Photo, Rendition
 from photos.renditions import STANDARD, Spec, renditions
@@ -52,6 +53,17 @@ class PhotoAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, **kwargs)
         form.user = request.user  # a fresh class per request, so this is not shared
         return form
+
+    def get_deleted_objects(self, objs, request):
+        # A picture a story's body shows (photo:ID) is kept, as one leading a story is (PROTECT):
+        # the admin lists those stories as protected, on the delete page and the bulk action alike.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for photo in objs:
+            for story in Article.objects.showing_picture(photo.pk).only("pk", "headline"):
+                protected.append(
+                    format_html("Story: {} (its body shows photo:{})", story.headline, photo.pk)
+                )
+        return deleted, counts, perms_needed, protected
 
     def save_model(self, request, obj, form, change):
         if not change:
