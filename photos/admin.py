@@ -99,9 +99,7 @@ class PhotoAdmin(admin.ModelAdmin):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         for photo in objs:
             for story in Article.objects.showing_picture(photo.pk).only("pk", "headline"):
-                protected.append(
-                    format_html("Story: {} (its body shows photo:{})", story.headline, photo.pk)
-                )
+                protected.append(format_html("Story: {} (its body shows photo:{})", story.headline, photo.pk))
         return deleted, counts, perms_needed, protected
 
     def save_model(self, request, obj, form, change):

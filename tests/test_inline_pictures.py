@@ -21,7 +21,9 @@ def elements(html, tag):
 
 
 @pytest.mark.django_db
-def test_a_picture_in_the_body_renders_as_a_figure_with_sources_size_and_lazy_loading(make_photo, make_article):
+def test_a_picture_in_the_body_renders_as_a_figure_with_sources_size_and_lazy_loading(
+    make_photo, make_article
+):
     photo = make_photo(caption="The envoy arrives at dawn.", credit="Jane Doe/Reuters")
     story = make_article(body=f"The plane landed.\n\n![](photo:{photo.pk})\n\nTalks began.")
     html = story.body_html
@@ -35,7 +37,7 @@ def test_a_picture_in_the_body_renders_as_a_figure_with_sources_size_and_lazy_lo
     assert (img["width"], img["height"]) == ("960", "720")  # the picture's own 4:3 shape
     assert (img["loading"], img["decoding"]) == ("lazy", "async")
     assert img["sizes"] == "(min-width: 48rem) 40rem, calc(100vw - 2rem)"
-    assert "<figcaption>The envoy arrives at dawn. <span class=\"credit\">Jane Doe/Reuters</span>" in html
+    assert '<figcaption>The envoy arrives at dawn. <span class="credit">Jane Doe/Reuters</span>' in html
 
 
 @pytest.mark.django_db
@@ -133,7 +135,9 @@ def test_the_published_article_page_shows_the_figure(client, make_photo, make_ar
 
 
 @pytest.mark.django_db
-def test_deleting_a_picture_a_body_shows_is_refused_with_the_story_named(admin_client, make_photo, make_article):
+def test_deleting_a_picture_a_body_shows_is_refused_with_the_story_named(
+    admin_client, make_photo, make_article
+):
     photo = make_photo()
     make_article("Envoy lands in Beijing", body=f"![](photo:{photo.pk})")
     response = admin_client.post(PHOTO_DELETE.format(photo.pk), {"post": "yes"})

@@ -73,7 +73,9 @@ def test_three_pictures_in_one_post_are_stored_with_their_alt_texts_and_the_shar
         "Reporters outside the hall",
     ]
     assert [p.caption for p in photos] == ["At dawn.", "", ""]
-    assert {(p.credit, p.source, p.uploaded_by) for p in photos} == {("Jane Doe/Reuters", "Reuters, licensed", editor)}
+    assert {(p.credit, p.source, p.uploaded_by) for p in photos} == {
+        ("Jane Doe/Reuters", "Reuters, licensed", editor)
+    }
     for photo in photos:
         made = {(r.spec, r.format) for r in photo.renditions.all()}
         assert {(spec.name, "jpeg") for spec in STANDARD} <= made
