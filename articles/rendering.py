@@ -54,6 +54,7 @@ FIGURE_SIZES = "(min-width: 48rem) 40rem, calc(100vw - 2rem)"
 FALLBACK_WIDTH = 960
 
 _PICTURE_SRC = re.compile(r"photo:(\d{1,18})")
+_PICTURE_ADDRESS = re.compile(r"\bphoto:\d+")
 _WORD = re.compile(r"\w+(?:[’'-]\w+)*")
 
 
@@ -221,5 +222,6 @@ _markdown.add_render_rule("image", _render_image)
 
 
 def count_words(source):
-    """Return the number of words in a Markdown or plain-text source."""
-    return len(_WORD.findall(source or ""))
+    """Return the number of words in a Markdown or plain-text source (a picture's ``photo:12``
+    address is not a word a reader reads)."""
+    return len(_WORD.findall(_PICTURE_ADDRESS.sub(" ", source or "")))

@@ -169,3 +169,23 @@ def test_editing_a_pictures_caption_updates_the_stories_showing_it(make_photo, m
     story.refresh_from_db()
     assert "New caption." in story.body_html and "Old caption." not in story.body_html
     assert story.updated_at == untouched  # nobody edited the story itself
+
+
+@pytest.mark.django_db
+def test_an_imported_story_shows_a_library_picture_and_drops_an_unknown_one(make_photo, write):
+    from articles.importing import import_paths
+
+    photo = make_photo(caption="The envoy arrives at dawn.")
+    body = f"The plane landed.\n\n![](photo:{photo.pk})\n\n![Gone](photo:999999)\n"
+    import_paths([write("arrival.md", f"---\ntitle: Envoy lands in Beijing\n---\n{body}")])
+
+    html = Article.objects.get(headline="Envoy lands in Beijing").body_html
+    assert html.count('<figure class="story-figure">') == 1 and "The envoy arrives at dawn." in html
+    assert "Gone" not in html and "photo:" not in html
+
+
+@pytest.mark.django_db
+def test_a_pictures_address_is_not_counted_as_words(make_photo, make_article):
+    photo = make_photo()
+    story = make_article(body=f'Talks began.\n\n![](photo:{photo.pk} "At dawn.")')
+    assert story.word_count == 4  # "Talks began", and the caption readers see
