@@ -128,7 +128,7 @@ def _lift_figures(tokens):
     inside a <p> is invalid HTML, so the paragraph is closed before it and opened again after."""
     lifted, i = [], 0
     while i < len(tokens):
-        if tokens[i].type == "paragraph_open" and tokens[i + 1].type == "inline":
+        if tokens[i].type == "paragraph_open" and i + 2 < len(tokens) and tokens[i + 1].type == "inline":
             lifted.extend(_split_paragraph(*tokens[i : i + 3]))
             i += 3
         else:
