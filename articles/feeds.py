@@ -57,7 +57,10 @@ class XmlSafeFeed:
 
 
 def add_media_content(handler, picture):
-    """Media RSS for a story's picture: where it is, its size and type, what it shows, whose it is."""
+    """Media RSS for a story's picture: where it is, its size and type, what it shows, whose it is.
+
+    feedparser (and readers built on it) takes a ``media:description`` for the item's summary when
+    the item has none of its own, so a story without a dek shows its picture's caption there."""
     if picture is None:
         return
     handler.startElement("media:content", {**picture["file"], "medium": "image"})

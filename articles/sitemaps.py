@@ -32,8 +32,18 @@ NEWS_SITEMAP_LIMIT = 1000  # Google News reads no more than this from one news s
 SITEMAP_IMAGE_RATIO = "16x9"
 
 
+# A sitemap page holds up to 50,000 URLs; the stories' ids go to the database this many at a time,
+# under every SQLite build's limit on query parameters (32,766 by default).
+PICTURE_BATCH = 10_000
+
+
 def with_pictures(articles):
-    return attach_lead_pictures(list(articles), ratios=(SITEMAP_IMAGE_RATIO,))
+    """``articles`` with their lead pictures attached: a query per PICTURE_BATCH stories, however
+    many of them have a picture."""
+    articles = list(articles)
+    for start in range(0, len(articles), PICTURE_BATCH):
+        attach_lead_pictures(articles[start : start + PICTURE_BATCH], ratios=(SITEMAP_IMAGE_RATIO,))
+    return articles
 
 
 class PicturedPaginator(Paginator):
