@@ -21,6 +21,7 @@ from ninja.errors import ValidationError
 from articles.addresses import absolute_url
 from articles.filtering import ListFilters
 from articles.models import Article, Section, SlugRedirect
+from articles.pictures import SHARE_RATIOS, attach_lead_pictures
 from articles.revalidation import revalidated
 from articles.schemas import (
     ARTICLE_SLUG,
@@ -126,7 +127,8 @@ def list_articles(request, params: Query[ArticleFilters]):
         "pages": paginator.num_pages,
         "next": page_url(current.next_page_number()) if current.has_next() else None,
         "previous": page_url(current.previous_page_number()) if current.has_previous() else None,
-        "results": list(current.object_list),
+        # The page's pictures in one query, however many of its stories have one.
+        "results": attach_lead_pictures(list(current.object_list), ratios=SHARE_RATIOS),
     }
 
 
@@ -156,7 +158,7 @@ def get_article(request, slug: ArticleSlug):
         return HttpResponsePermanentRedirect(
             reverse("api:get_article", kwargs={"slug": destination.article.slug})
         )
-    return destination.article
+    return attach_lead_pictures([destination.article], ratios=SHARE_RATIOS)[0]
 
 
 @api.get(

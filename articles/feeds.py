@@ -2,7 +2,9 @@
 
 Each item carries the whole story (the sanitised ``body_html``) as well as the dek, every name in
 the byline, the tags, and both the publication and the last-change time. Its GUID is built from the
-article's primary key, so renaming a slug does not make readers see the story twice.
+article's primary key, so renaming a slug does not make readers see the story twice. A story that
+leads with a picture sends it as an enclosure (the 1,200 px 16:9 JPEG) and as Media RSS
+``media:content`` with its caption and credit, in RSS and Atom alike.
 """
 
 import copy
@@ -15,8 +17,9 @@ from django.utils import feedgenerator
 from django.utils.decorators import method_decorator
 from django.utils.html import escape
 
-from articles.addresses import absolute_url
+from articles.addresses import absolute_media, absolute_url
 from articles.models import CARD_PREFETCHES, Article, Section
+from articles.pictures import attach_lead_pictures
 from articles.plain_text import strip_control_characters
 from articles.revalidation import revalidated
 
@@ -24,6 +27,10 @@ FEED_LENGTH = 50
 
 CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
+MEDIA_NS = "http://search.yahoo.com/mrss/"
+# The crop and width a feed sends: readers show it wide, and 1,200 px is what they ask for.
+FEED_RATIO = "16x9"
+FEED_IMAGE_WIDTH = 1200
 
 
 def _xml_safe(value):
@@ -49,12 +56,29 @@ class XmlSafeFeed:
         super().add_item(*_xml_safe(args), **_xml_safe(kwargs))
 
 
+def add_media_content(handler, picture):
+    """Media RSS for a story's picture: where it is, its size and type, what it shows, whose it is.
+
+    feedparser (and readers built on it) takes a ``media:description`` for the item's summary when
+    the item has none of its own, so a story without a dek shows its picture's caption there."""
+    if picture is None:
+        return
+    handler.startElement("media:content", {**picture["file"], "medium": "image"})
+    if picture["description"]:
+        handler.addQuickElement("media:description", picture["description"], {"type": "plain"})
+    if picture["credit"]:
+        handler.addQuickElement("media:credit", picture["credit"])
+    handler.endElement("media:content")
+
+
 class ArticleRssFeed(XmlSafeFeed, feedgenerator.Rss201rev2Feed):
-    """RSS 2.0 with the full story in ``content:encoded``, one ``dc:creator`` per byline name and
-    the last change in ``atom:updated`` (RSS has no element of its own for it)."""
+    """RSS 2.0 with the full story in ``content:encoded``, one ``dc:creator`` per byline name,
+    the last change in ``atom:updated`` (RSS has no element of its own for it) and the lead
+    picture in ``media:content`` besides its enclosure."""
 
     def rss_attributes(self):
-        return {**super().rss_attributes(), "xmlns:content": CONTENT_NS, "xmlns:dc": DC_NS}
+        namespaces = {"xmlns:content": CONTENT_NS, "xmlns:dc": DC_NS, "xmlns:media": MEDIA_NS}
+        return {**super().rss_attributes(), **namespaces}
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
@@ -63,10 +87,15 @@ class ArticleRssFeed(XmlSafeFeed, feedgenerator.Rss201rev2Feed):
         if item["updateddate"] is not None:
             handler.addQuickElement("atom:updated", feedgenerator.rfc3339_date(item["updateddate"]))
         handler.addQuickElement("content:encoded", item["content"])
+        add_media_content(handler, item["picture"])
 
 
 class ArticleAtomFeed(XmlSafeFeed, feedgenerator.Atom1Feed):
-    """Atom 1.0 with the full story in ``<content type="html">`` and an ``<author>`` per name."""
+    """Atom 1.0 with the full story in ``<content type="html">``, an ``<author>`` per name, and the
+    lead picture in ``media:content`` besides its enclosure link."""
+
+    def root_attributes(self):
+        return {**super().root_attributes(), "xmlns:media": MEDIA_NS}
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
@@ -76,6 +105,7 @@ class ArticleAtomFeed(XmlSafeFeed, feedgenerator.Atom1Feed):
             handler.addQuickElement("uri", author["uri"])
             handler.endElement("author")
         handler.addQuickElement("content", item["content"], {"type": "html"})
+        add_media_content(handler, item["picture"])
 
 
 class ArticleFeed(Feed):
@@ -100,7 +130,9 @@ class ArticleFeed(Feed):
 
     def items(self, obj):
         # Not for_list(): that defers body_html, which the feed sends in full.
-        return self.scope(obj).newest_first().defer("body").prefetch_related(*CARD_PREFETCHES)[:FEED_LENGTH]
+        articles = self.scope(obj).newest_first().defer("body").prefetch_related(*CARD_PREFETCHES)
+        # Their pictures in one query, whichever and however many of them have one.
+        return attach_lead_pictures(list(articles[:FEED_LENGTH]), ratios=(FEED_RATIO,))
 
     def title(self, obj):
         return settings.NEWSROOM_SITE_NAME
@@ -143,6 +175,14 @@ class ArticleFeed(Feed):
     def item_categories(self, article):
         return [tag.name for tag in article.topics]
 
+    def item_enclosures(self, article):
+        image = feed_image(article.lead_picture)
+        if image is None:
+            return []
+        # RSS requires a length; a rendition stored before sizes were recorded says 0, which
+        # readers take as unknown.
+        return [feedgenerator.Enclosure(absolute_media(image.url), str(image.size), image.mime_type)]
+
     def item_extra_kwargs(self, article):
         return {
             "content": article.body_html,
@@ -150,7 +190,26 @@ class ArticleFeed(Feed):
                 {"name": author.name, "uri": absolute_url(author.get_absolute_url())}
                 for author in article.byline_authors
             ],
+            "picture": media_content(article.lead_picture),
         }
+
+
+def feed_image(picture):
+    """The file a feed sends for ``picture``: its 16:9 JPEG at 1,200 px (or the widest there is)."""
+    return picture.fallback(FEED_RATIO, FEED_IMAGE_WIDTH) if picture else None
+
+
+def media_content(picture):
+    """What ``media:content`` says about ``picture``, or None: the caption, or else the alt text,
+    is the description a reader is shown."""
+    image = feed_image(picture)
+    if image is None:
+        return None
+    attributes = {"url": absolute_media(image.url), "type": image.mime_type}
+    attributes.update(width=str(image.width), height=str(image.height))
+    if image.size:
+        attributes["fileSize"] = str(image.size)
+    return {"file": attributes, "description": picture.caption or picture.alt, "credit": picture.credit}
 
 
 class LatestArticlesFeed(ArticleFeed):

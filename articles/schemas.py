@@ -11,9 +11,10 @@ from typing import Annotated, Any
 from ninja import Field, Schema
 from pydantic import WithJsonSchema
 
-from articles.addresses import absolute_url
+from articles.addresses import absolute_media, absolute_url
 from articles.filtering import MAX_SLUG_LENGTH, MAX_TAGS
 from articles.models import Article
+from articles.pictures import SHARE_RATIOS
 from articles.search import MAX_QUERY_LENGTH
 from articles.slugs import slug_pattern
 
@@ -73,6 +74,45 @@ class TagRef(Schema):
     name: str
 
 
+class RenditionOut(Schema):
+    url: AbsoluteUrl
+    width: int = Field(description="Pixels.")
+    height: int = Field(description="Pixels.")
+    format: str = Field(description="avif, webp or jpeg.")
+    type: str = Field(description="Its media type, e.g. image/jpeg.")
+    ratio: str | None = Field(description="The crop: 16x9, 4x3 or 1x1; null for the picture's own shape.")
+
+
+class LeadImageOut(Schema):
+    """The picture a story leads with, as readers are told about it, and its stored renditions."""
+
+    alt: str = Field(description="What the picture shows, for readers who cannot see it.")
+    caption: str = Field(description="May be empty.")
+    credit: str = Field(description="Who made it; may be empty.")
+    width: int = Field(description="The original's width in pixels.")
+    height: int = Field(description="The original's height in pixels.")
+    renditions: list[RenditionOut]
+
+
+def lead_image(picture, versions):
+    """``picture`` as the API shows it, with ``versions`` of it; None for a story without one."""
+    if picture is None:
+        return None
+    renditions = [
+        {
+            "url": absolute_media(v.url),
+            "width": v.width,
+            "height": v.height,
+            "format": v.format,
+            "type": v.mime_type,
+            "ratio": v.ratio,
+        }
+        for v in versions
+    ]
+    texts = {"alt": picture.alt, "caption": picture.caption, "credit": picture.credit}
+    return {**texts, "width": picture.width, "height": picture.height, "renditions": renditions}
+
+
 class ArticleCard(Schema):
     """An article as a list shows it."""
 
@@ -88,10 +128,22 @@ class ArticleCard(Schema):
     updated_at: datetime
     word_count: int
     reading_minutes: int
+    lead_image: LeadImageOut | None = Field(
+        description=(
+            "The picture the story leads with, or null. In a list, the widest JPEG in each of 16x9, "
+            "4x3 and 1x1 (at least 1,200 px wide when the original is); one article lists every rendition."
+        )
+    )
 
     @staticmethod
     def resolve_url(article, context):
         return absolute_url(article.get_absolute_url())
+
+    @staticmethod
+    def resolve_lead_image(article):
+        # Attached for the whole page at once (attach_lead_pictures in the view).
+        picture = article.lead_picture
+        return lead_image(picture, picture.share_versions() if picture else ())
 
     @staticmethod
     def resolve_authors(article):
@@ -116,6 +168,18 @@ class ArticleFull(ArticleCard):
     @staticmethod
     def resolve_corrections(article):
         return article.corrections.all()
+
+    @staticmethod
+    def resolve_lead_image(article):
+        picture = article.lead_picture
+        return lead_image(picture, every_version(picture) if picture else ())
+
+
+def every_version(picture):
+    """Each stored version of ``picture`` in the share ratios: by ratio, then format, narrowest first."""
+    return [
+        v for ratio in SHARE_RATIOS for fmt in ("jpeg", "webp", "avif") for v in picture.in_shape(ratio, fmt)
+    ]
 
 
 class ArticlePage(Schema):
