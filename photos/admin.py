@@ -21,12 +21,27 @@ PREVIEW = Spec(640)
 FILE_FIELDS = ["format", "width", "height", "checksum", "uploaded_by", "uploaded_at"]
 
 
+class LeadsAStory(admin.SimpleListFilter):
+    """Pictures leading a story, or free ones: what the desk can reuse, and what it may delete."""
+
+    title = "leads a story"
+    parameter_name = "leads"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            return queryset.filter(leads__isnull=self.value() == "no").distinct()
+        return queryset
+
+
 @admin.register(Photo)
 class PhotoAdmin(admin.ModelAdmin):
     list_display = ["thumbnail", "alt_text", "credit", "size", "uploaded_at"]
     list_display_links = ["thumbnail", "alt_text"]
     search_fields = ["alt_text", "caption", "credit", "source"]
-    list_filter = ["format", "uploaded_by"]
+    list_filter = [LeadsAStory, "format", "uploaded_by"]
     date_hierarchy = "uploaded_at"
     readonly_fields = ["focal_picture", *FILE_FIELDS]
 

@@ -113,6 +113,21 @@ def test_the_library_shows_thumbnails_and_search_finds_by_credit(client, editor)
         assert client.get(CHANGELIST + query).status_code == 200
 
 
+def test_the_library_filters_pictures_leading_a_story_from_free_ones(client, editor, make_article, lead_with):
+    client.force_login(editor)
+    upload(client, jpeg(), alt_text="The envoy on the tarmac")
+    upload(client, jpeg(1200, 900), alt_text="Crowds in Brussels")
+    envoy = Photo.objects.get(alt_text="The envoy on the tarmac")
+    for n in range(2):  # one picture, reused by two stories, listed once
+        lead_with(make_article(f"Envoy story {n}"), envoy)
+
+    leading = client.get(CHANGELIST + "?leads=yes").content.decode()
+    assert leading.count('class="action-select"') == 1 and "The envoy on the tarmac" in leading
+    assert "Crowds in Brussels" not in leading
+    free = client.get(CHANGELIST + "?leads=no").content.decode()
+    assert "Crowds in Brussels" in free and "The envoy on the tarmac" not in free
+
+
 def test_a_reporter_may_add_and_change_pictures_but_not_delete_them(client, reporter):
     client.force_login(reporter)
     assert client.get(ADD).status_code == 200
