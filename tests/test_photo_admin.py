@@ -120,6 +120,7 @@ def test_the_library_filters_pictures_leading_a_story_from_free_ones(client, edi
     envoy = Photo.objects.get(alt_text="The envoy on the tarmac")
     for n in range(2):  # one picture, reused by two stories, listed once
         lead_with(make_article(f"Envoy story {n}"), envoy)
+    client.get(CHANGELIST)  # the uploads' "was added" messages are shown, and gone
 
     leading = client.get(CHANGELIST + "?leads=yes").content.decode()
     assert leading.count('class="action-select"') == 1 and "The envoy on the tarmac" in leading
