@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from articles import pictures, rendering
 from articles.models import Article, SlugRedirect, Status, WorkflowError, can_publish
 
 # Fields only editors may set; reporters see them, disabled.
@@ -30,6 +31,11 @@ class ArticleAdminForm(forms.ModelForm):
     class Meta:
         model = Article
         fields = "__all__"  # noqa: DJ007 - the admin narrows it to its fieldsets
+        help_texts = {
+            "body": "Markdown. To show a picture from the picture desk, write "
+            '![alt text](photo:ID "caption") on a line of its own, with the picture’s number as ID; '
+            "leave the alt text or the caption empty to use the picture desk’s.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,6 +85,19 @@ class ArticleAdminForm(forms.ModelForm):
                 code="slug_held",
             )
         raise ValidationError(f"{held.owner_phrase()}; only an editor can free it.", code="slug_held")
+
+    def clean_body(self):
+        body = self.cleaned_data["body"]
+        named = rendering.picture_ids(body)
+        missing = sorted(named - set(pictures.pictures_by_id(sorted(named)))) if named else []
+        if missing:
+            listed = ", ".join(f"photo:{picture_id}" for picture_id in missing)
+            raise ValidationError(
+                f"The body shows {listed}, which the picture desk does not have. Check the number "
+                "in the picture desk, or take the picture out of the body.",
+                code="unknown_picture",
+            )
+        return body
 
     def clean(self):
         cleaned = super().clean()

@@ -79,6 +79,8 @@ def site_env(database_url, *, static_root, redis_url=None, **extra):
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_URL": database_url,
         "DJANGO_STATIC_ROOT": str(static_root),
+        # Pictures beside the static files, in the run's own folder: never the checkout's media/.
+        "NEWSROOM_MEDIA_ROOT": str(Path(static_root).parent / "media"),
         "PYTHONUNBUFFERED": "1",
         **extra,
     }
@@ -115,6 +117,7 @@ def build_site(env, *, articles=None, log=None):
     manage(env, "collectstatic", "--noinput", "--verbosity", "0", log=log)
     if articles is None:
         manage(env, "load_sample_content", log=log)
+        manage(env, "load_sample_pictures", log=log)
     else:
         manage(env, "shell", "-c", f"from perf.seed import seed; seed({int(articles)})", log=log)
 

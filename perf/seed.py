@@ -47,6 +47,7 @@ def seed(count, *, seed_value=7, batch=1000):
     tags = [Tag.objects.get_or_create(name=n, defaults={"slug": slugify(n)})[0] for n in TAGS]
     now = timezone.now()
     start = Article.objects.count()
+    last_before = Article.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     for offset in range(0, count, batch):
         with transaction.atomic():
             rows = []
@@ -80,4 +81,29 @@ def seed(count, *, seed_value=7, batch=1000):
                 TaggedArticle(content_object=a, tag=tag) for a in created for tag in rng.sample(tags, 3)
             )
     search.rebuild_index()
+    lead_with_pictures(Article.objects.filter(pk__gt=last_before), rng)
     return Article.objects.count() - start
+
+
+def lead_with_pictures(articles, rng, share=2 / 3):
+    """Give ``share`` of ``articles`` a lead picture, one of the sample coverage's (content/pictures/),
+    as a desk's archive has: every page then has pictures to fetch and to draw."""
+    from django.conf import settings
+
+    from photos.checks import check_upload
+    from photos.library import store_photo
+    from photos.models import LeadImage, Photo
+
+    photos = []
+    for name in ("arrival.jpg", "talks.jpg"):
+        with (settings.BASE_DIR / "content" / "pictures" / name).open("rb") as file:
+            checked = check_upload(file)
+        photos.append(
+            Photo.objects.filter(checksum=checked.checksum).first()
+            or store_photo(checked, alt_text=f"Sample picture {name}", credit="Newsroom graphics desk")
+        )
+    ids = list(articles.values_list("pk", flat=True))
+    LeadImage.objects.bulk_create(
+        (LeadImage(article_id=pk, photo=rng.choice(photos)) for pk in ids if rng.random() < share),
+        batch_size=1000,
+    )

@@ -1,11 +1,17 @@
 """The picture desk in the admin: the library with thumbnails, adding a picture through the
 library's checks, and setting its focal point by clicking it."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from photos.forms import TEXT_FIELDS, PhotoAddForm, PhotoChangeForm
+from articles.models import Article
+from photos.forms import TEXT_FIELDS, PhotoAddForm, PhotoChangeForm, PictureRows, SharedTextsForm
+from photos.library import store_photos
 from photos.models import Photo, Rendition
 from photos.renditions import STANDARD, Spec, renditions
 
@@ -38,6 +44,40 @@ class PhotoAdmin(admin.ModelAdmin):
             .prefetch_related(Prefetch("renditions", queryset=thumbnails, to_attr="thumbnails"))
         )
 
+    def get_urls(self):
+        several = self.admin_site.admin_view(self.add_several_view)
+        return [path("add-several/", several, name="photos_photo_add_several"), *super().get_urls()]
+
+    def add_several_view(self, request):
+        """Several pictures in one go: a row each (file, alt text, caption), one credit and licence
+        for all. All or nothing, so an editor fixes the rows shown in error and sends again."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        data, files = (request.POST, request.FILES) if request.method == "POST" else (None, None)
+        shared = SharedTextsForm(data, prefix="shared")
+        rows = PictureRows(data, files, prefix="rows")
+        if data is not None and shared.is_valid() and rows.is_valid():
+            try:
+                photos = store_photos(rows.filled(), **shared.cleaned_data, by=request.user)
+            except ValidationError as refusal:
+                shared.add_error(None, refusal)
+            else:
+                for photo in photos:
+                    self.log_addition(request, photo, [{"added": {}}])
+                added = "1 picture was" if len(photos) == 1 else f"{len(photos)} pictures were"
+                self.message_user(request, f"{added} added.", messages.SUCCESS)
+                changelist = reverse(f"{self.admin_site.name}:photos_photo_changelist")
+                return redirect(f"{changelist}?id__in={','.join(str(photo.pk) for photo in photos)}")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": "Add several pictures",
+            "shared": shared,
+            "rows": rows,
+            "media": self.media + rows.media,
+        }
+        return TemplateResponse(request, "admin/photos/photo/add_several.html", context)
+
     def get_fieldsets(self, request, obj=None):
         if obj is None:
             return [(None, {"fields": ["upload", *TEXT_FIELDS]})]
@@ -52,6 +92,15 @@ class PhotoAdmin(admin.ModelAdmin):
         form = super().get_form(request, obj, **kwargs)
         form.user = request.user  # a fresh class per request, so this is not shared
         return form
+
+    def get_deleted_objects(self, objs, request):
+        # A picture a story's body shows (photo:ID) is kept, as one leading a story is (PROTECT):
+        # the admin lists those stories as protected, on the delete page and the bulk action alike.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        for photo in objs:
+            for story in Article.objects.showing_picture(photo.pk).only("pk", "headline"):
+                protected.append(format_html("Story: {} (its body shows photo:{})", story.headline, photo.pk))
+        return deleted, counts, perms_needed, protected
 
     def save_model(self, request, obj, form, change):
         if not change:

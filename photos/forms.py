@@ -65,3 +65,54 @@ class PhotoChangeForm(forms.ModelForm):
             name: forms.NumberInput(attrs={"min": "0", "max": "1", "step": "0.001", "class": "focal-input"})
             for name in ("focal_x", "focal_y")
         }
+
+
+# Adding several pictures at once: a row per picture (its file, alt text and caption), and the
+# credit and licence given once for them all. Rows left empty are ignored; nothing is stored unless
+# every filled row is right, so no picture is ever stored without its alt text.
+SEVERAL_ROWS = 5
+ACCEPTED_TYPES = "image/jpeg,image/png,image/webp,image/avif"
+
+
+class SharedTextsForm(forms.Form):
+    credit = Photo._meta.get_field("credit").formfield()
+    source = Photo._meta.get_field("source").formfield()
+
+
+class PictureRowForm(forms.Form):
+    upload = forms.FileField(
+        label="Picture", required=False, widget=forms.FileInput(attrs={"accept": ACCEPTED_TYPES})
+    )
+    alt_text = forms.CharField(
+        label="Alt text", max_length=250, required=False, help_text="What the picture shows. Required."
+    )
+    caption = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2, "cols": 40}))
+
+    def clean(self):
+        cleaned = super().clean()
+        upload = cleaned.get("upload")
+        if upload is None:
+            self.add_error("upload", "Choose the picture for this row, or empty the row.")
+        else:
+            try:
+                cleaned["checked"] = check_upload(upload)  # read once: stored as checked
+            except ImageRefused as refusal:
+                self.add_error("upload", ValidationError(refusal.messages, code="refused"))
+        if not cleaned.get("alt_text", "").strip() and "alt_text" not in self.errors:
+            self.add_error("alt_text", "Alt text is required: say what the picture shows.")
+        return cleaned
+
+
+class _PictureRows(forms.BaseFormSet):
+    def clean(self):
+        if not any(self.errors) and not any(form.has_changed() for form in self.forms):
+            raise ValidationError("Choose at least one picture.", code="no_pictures")
+
+    def filled(self):
+        """The cleaned data of the rows the editor filled in."""
+        return [form.cleaned_data for form in self.forms if form.has_changed()]
+
+
+PictureRows = forms.formset_factory(
+    PictureRowForm, formset=_PictureRows, extra=SEVERAL_ROWS, max_num=SEVERAL_ROWS, validate_max=True
+)

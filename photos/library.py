@@ -1,6 +1,7 @@
 """Adding pictures to the library: checked, stored upright and clean, renditions made once."""
 
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from photos.checks import check_upload
@@ -42,3 +43,23 @@ def store_photo(checked, *, alt_text, credit, caption="", source="", focal=(0.5,
         raise
     renditions(photo, STANDARD)  # while the editor waits (about a second), not on a reader's request
     return photo
+
+
+def store_photos(rows, *, credit, source="", by=None):
+    """Store several pictures already read by ``check_upload``: ``rows`` of ``{"checked",
+    "alt_text", "caption"}`` sharing one credit and licence; return the photos. All or none: if one
+    fails (ValidationError), none is stored, and the files already written are removed."""
+    written = []
+    try:
+        with transaction.atomic():
+            photos = []
+            for row in rows:
+                texts = {"alt_text": row["alt_text"], "caption": row.get("caption", "")}
+                photo = store_photo(row["checked"], **texts, credit=credit, source=source, by=by)
+                written += [photo.file.name, *photo.renditions.values_list("file", flat=True)]
+                photos.append(photo)
+    except BaseException:
+        for name in written:  # their rows are rolled back: files no row points at are never found again
+            default_storage.delete(name)
+        raise
+    return photos

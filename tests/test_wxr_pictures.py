@@ -126,6 +126,9 @@ def test_the_featured_image_leads_and_a_caption_becomes_a_picture_in_the_body(db
         f'![Two ministers shake hands](photo:{figure.pk} "The ministers met at noon.")\n\n'
         "Talks followed.\n"
     )
+    # Rendered on the write, with the picture's id: a figure of its own renditions and its caption.
+    assert "<figure" in article.body_html and f"{figure.checksum[:12]}-w480" in article.body_html
+    assert "The ministers met at noon." in article.body_html
     # No attachment 302 in the export: credited to the post's author.
     assert (figure.alt_text, figure.caption, figure.credit) == (
         "Two ministers shake hands",

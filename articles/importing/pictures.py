@@ -10,13 +10,9 @@ once. Imports nothing from the other modules of the package.
 """
 
 import os
-import re
 
 from articles import picture_files
 from articles.importers import PHOTO_PLACEHOLDER, ImportProblem, open_regular
-
-# A picture a stored body shows: "](photo:12" or "](photo:12 "caption")".
-_SHOWN = re.compile(r"\]\(\s*photo:(\d{1,18})\b")
 
 # This process's checks of the files of one import, by the file's identity on disk: a picture that
 # many posts of a WordPress export lead with is read and decoded once. Emptied for the next import.
@@ -98,11 +94,6 @@ def _spooled(checked, spool):
             out.write(checked.data)
         os.replace(partial, target)
     return (checked.checksum, checked.extension, checked.facts, target)
-
-
-def shown_pictures(body):
-    """The ids of the library pictures a stored ``body`` shows (``![alt](photo:12)``)."""
-    return {int(found) for found in _SHOWN.findall(body or "")}
 
 
 def with_picture_ids(body, placed, ids):

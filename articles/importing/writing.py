@@ -16,11 +16,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from articles import publishing, search
+from articles import publishing, rendering, search
 from articles.importers import Notice
 from articles.importing.matching import _LOOKUP_CHUNK
 from articles.importing.naming import _HeadlineSlugs, _Names
-from articles.importing.pictures import shown_pictures, with_picture_ids
+from articles.importing.pictures import with_picture_ids
 from articles.importing.reading import _WORKER_CHUNK
 from articles.models import (
     Article,
@@ -98,7 +98,7 @@ class _Writer:
         self._place_body_pictures(work)
         bodies = [plan.record.body for _, plan, _ in work]
         if self.workers is not None and bodies:
-            rendered = self.workers.map(_rendered, bodies, chunksize=_WORKER_CHUNK)
+            rendered = self.workers.map(_rendered_apart, bodies, chunksize=_WORKER_CHUNK)
         else:
             rendered = map(_rendered, bodies)
         return batch, work, rendered
@@ -115,7 +115,7 @@ class _Writer:
         if stored_pks:
             bodies = dict(Article.objects.filter(pk__in=stored_pks).values_list("pk", "body"))
         for plan, stored in showing:
-            shown = shown_pictures(bodies.get(stored.pk)) if stored is not None else set()
+            shown = rendering.picture_ids(bodies.get(stored.pk)) if stored is not None else set()
             ids = self.pictures.add([picture for _, picture in plan.body_pictures], prefer=shown)
             plan.record.body = with_picture_ids(plan.record.body, plan.body_pictures, ids)
 
@@ -137,6 +137,7 @@ class _Writer:
         new, changed, befores, written, body_texts, differences = [], [], {}, {}, {}, {}
         for (entry, plan, stored), body_rendered in zip(work, rendered, strict=True):
             record = plan.record
+            body_rendered = body_rendered or _rendered(record.body)
             if stored is None:
                 slug = record.slug or self.headline_slugs.take(record.headline)
                 article = Article(slug=slug, status=DEFAULT_STATUS)
@@ -253,6 +254,12 @@ def _rendered(body):
     a large import."""
     html, word_count = derive_from_body(body)
     return html, word_count, search.plain_text(html)
+
+
+def _rendered_apart(body):
+    """``_rendered`` in a worker process, which makes no query: None for a body showing library
+    pictures (``photo:ID``), rendered afterwards in this process, where the pictures are read."""
+    return None if rendering.picture_ids(body) else _rendered(body)
 
 
 def _derive(article, rendered):

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from articles.models import Author, Correction, Section, Tag
+from articles.models import Article, Author, Correction, Section, Tag
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 AXE_OPTIONS = {
@@ -26,6 +26,8 @@ AXE_OPTIONS = {
 }
 VIEWPORTS = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 900}}
 SCHEMES = ["light", "dark"]
+
+pytestmark = pytest.mark.usefixtures("media")
 BODY = """The two delegations met for six hours in the state guesthouse, the longest session since the
 talks resumed in the spring. Officials on both sides described the tone as [businesslike](https://example.org/briefing).
 
@@ -55,9 +57,15 @@ def axe_script():
 
 
 @pytest.fixture
-def coverage(make_article, make_section):
+def coverage(make_article, make_section, make_photo, lead_with):
     """A desk's worth of stories: enough for pagination on the filtered list, every card element,
-    a story with dateline, subheadings, quotes, a correction, an update and related coverage."""
+    a story with dateline, subheadings, quotes, a correction, an update and related coverage, and
+    pictures: the lead story's with caption and credit, and thumbnails on most cards (small
+    originals: axe reads the markup, not the pixels, and renditions of big ones take seconds)."""
+    pictures = [
+        make_photo(640, 480, color=(40, 80, 120), alt_text="Delegates at the table", credit="Li Wei/Desk"),
+        make_photo(640, 480, color=(150, 90, 40), alt_text="A ship at sea", caption="At sea.", credit="Ana"),
+    ]
     make_section("Diplomacy", position=1, description="Summits, state visits and talks between capitals.")
     make_section("Security", position=2)
     now = timezone.now()
@@ -70,6 +78,9 @@ def coverage(make_article, make_section):
             dek=f"Negotiators will meet again next month, the {n}th round of talks on tariffs.",
             published_at=now - timedelta(hours=n + 2),
         )
+    for n, article in enumerate(Article.objects.order_by("pk")):
+        if n % 3:
+            lead_with(article, pictures[n % 2])
     make_article("Navies agree to a hotline", section="Security", tags=["China", "Military"])
     story = make_article(
         "Envoy lands in Beijing for talks on trade and security",
@@ -83,6 +94,11 @@ def coverage(make_article, make_section):
         featured=True,
     )
     Correction.objects.create(article=story, text="An earlier version misnamed the guesthouse.")
+    lead_photo = make_photo(
+        width=1000, height=750, alt_text="The envoy descends the aircraft steps on the tarmac",
+        caption="The envoy arrives at Beijing Capital International Airport.", credit="Li Wei/Newsroom",
+    )  # fmt: skip
+    lead_with(story, lead_photo)
     Author.objects.filter(slug="ana-ruiz").update(bio="Ana Ruiz covers China from Beijing.")
     Tag.objects.filter(slug="china").update(description="China's foreign policy and its neighbours.")
     Section.objects.filter(slug="security").update(description="Defence, alliances and arms control.")
