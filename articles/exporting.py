@@ -9,11 +9,19 @@ the same bytes.
 - ``md``: one file per article, ``<slug>.md``: YAML front matter, a blank line, the Markdown body.
 - ``json``: one file, ``articles.json``: a list of article objects, the body under ``body``.
 
+A story that leads with a picture has its original, as the picture library stores it, written
+beside it in ``images/``, named by the start of its checksum (``images/3f2a….jpg``: the same picture
+leading several stories is written once, and the name changes only with the bytes), and the keys
+``image`` (that path, relative to the story's file), ``image_alt``, ``image_caption`` and
+``image_credit`` after ``corrections``. The library keeps a clean picture's bytes as they came, so importing
+the export gives back the same picture, and exporting again the same bytes.
+
 Each article keeps its source (``source_name`` and ``source_id``), so importing an export finds the
 articles it came from. One written here, with no source, gets ``NEWSROOM_SOURCE`` and its primary key.
 """
 
 import json
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC
 from pathlib import Path
@@ -21,11 +29,17 @@ from pathlib import Path
 import yaml
 from django.db.models import Prefetch
 
+from articles import picture_files
+from articles.importers.fields import KEYS
 from articles.importing import NEWSROOM_SOURCE
 from articles.models import Article, ArticleAuthor, Correction
 
 FORMATS = ("md", "json")
 JSON_FILE_NAME = "articles.json"
+# Where the pictures go, inside the export's folder.
+IMAGES_FOLDER = "images"
+# Hex digits of a picture's checksum in its file name: as many as the library's own names have.
+PICTURE_NAME_DIGITS = 20
 
 
 class ExportError(ValueError):
@@ -39,11 +53,16 @@ class ExportReport:
     folder: Path
     articles: int = 0
     files: list[Path] = field(default_factory=list)
+    pictures: list[Path] = field(default_factory=list)
 
     def summary(self):
-        """Return e.g. "Exported 2 articles to 2 files in out"."""
+        """Return e.g. "Exported 2 articles to 2 files in out", or with pictures "Exported 2
+        articles to 2 files and 1 picture in out"."""
         noun = "article" if self.articles == 1 else "articles"
         files = "1 file" if len(self.files) == 1 else f"{len(self.files)} files"
+        if self.pictures:
+            count = len(self.pictures)
+            files += f" and {count} picture{'s' * (count != 1)}"
         return f"Exported {self.articles} {noun} to {files} in {self.folder}"
 
 
@@ -64,8 +83,16 @@ def export_articles(out_dir, *, format="md", public_only=False):
     out_dir.mkdir(parents=True, exist_ok=True)
 
     queryset = Article.objects.published() if public_only else Article.objects.all()
-    articles = [article_fields(article) for article in _for_export(queryset)]
+    stories = list(_for_export(queryset))
+    originals = picture_files.lead_originals([article.pk for article in stories])
+    articles = [article_fields(article, originals.get(article.pk)) for article in stories]
     report = ExportReport(out_dir, articles=len(articles))
+    pictures = {}
+    for article in stories:
+        if (original := originals.get(article.pk)) is not None:
+            pictures.setdefault(picture_path(original), (original, article.slug))
+    for name, (original, slug) in sorted(pictures.items()):
+        report.pictures.append(_copy_picture(original, out_dir / name, slug))
     if format == "json":
         report.files.append(_write(out_dir / JSON_FILE_NAME, to_json(articles)))
     else:
@@ -74,16 +101,16 @@ def export_articles(out_dir, *, format="md", public_only=False):
     return report
 
 
-def article_fields(article):
-    """Return ``article`` as the fields of the import formats: every one of ``KEYS``, in that order,
-    then ``body``.
+def article_fields(article, original=None):
+    """Return ``article`` as the fields of the import formats: ``KEYS``, in that order, then
+    ``body``; the image keys only with ``original``, its lead picture (``picture_files.Original``).
 
     Uses the article's prefetched section, bylines, tags and corrections.
     """
     source_name, source_id = article.source_name, article.source_id
     if not source_id:
         source_name, source_id = NEWSROOM_SOURCE, str(article.pk)
-    fields = {
+    values = {
         "title": article.headline,
         "slug": article.slug,
         "dek": article.dek,
@@ -102,8 +129,22 @@ def article_fields(article):
             for correction in article.corrections.all()
         ],
     }
+    if original is not None:
+        values.update(
+            image=picture_path(original),
+            image_alt=original.alt,
+            image_caption=original.caption,
+            image_credit=original.credit,
+        )
+    fields = {key: values[key] for key in KEYS if key in values}
     fields["body"] = article.body
     return fields
+
+
+def picture_path(original):
+    """Where a lead picture's original goes in an export, from the export's folder (and so from
+    each story's file): ``images/<the start of its checksum>.<extension>``."""
+    return f"{IMAGES_FOLDER}/{original.checksum[:PICTURE_NAME_DIGITS]}.{original.extension}"
 
 
 def to_markdown(fields):
@@ -141,6 +182,18 @@ def _for_export(queryset):
 
 def _utc(moment):
     return moment.astimezone(UTC).isoformat() if moment else None
+
+
+def _copy_picture(original, path, slug):
+    path.parent.mkdir(exist_ok=True)
+    try:
+        with original.open() as stored, path.open("wb") as out:
+            shutil.copyfileobj(stored, out)
+    except OSError as error:
+        raise ExportError(
+            f"the lead picture of '{slug}' cannot be read from the picture library: {error}"
+        ) from None
+    return path
 
 
 def _write(path, text):

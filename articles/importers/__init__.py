@@ -110,6 +110,39 @@ class CorrectionRecord:
     line: int = 0
 
 
+# What a picture in a body stands as until the import's write phase knows its id in the library:
+# ``![alt](photo:new "caption")``, at an offset the record keeps (``BodyPicture``).
+PHOTO_PLACEHOLDER = "photo:new"
+
+
+@dataclass(frozen=True)
+class PictureRef:
+    """A picture file an article names, before it is read: the file (which must stay inside
+    ``folder``), what readers are told about it, and where the article names it (``line``, and the
+    line of each text by its name in ``articles.picture_files.TEXTS``)."""
+
+    file: Path
+    folder: Path
+    # How a message names it: "image 'images/a.jpg'", "post 101: featured image '2023/06/a.jpg'".
+    label: str
+    alt: str
+    caption: str
+    credit: str
+    line: int
+    lines: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def line_of(self, text):
+        return self.lines.get(text, self.line)
+
+
+@dataclass(frozen=True)
+class BodyPicture:
+    """A picture a body shows: the file, and where ``PHOTO_PLACEHOLDER`` stands for it in the body."""
+
+    offset: int
+    ref: PictureRef
+
+
 @dataclass
 class ArticleRecord:
     """One article as a file gives it: plain values, no database objects.
@@ -152,6 +185,10 @@ class ArticleRecord:
     # The source id an import before issue 12 gave this article, when the file names none: its
     # file name without the extension. Lets a re-import find what an older version made.
     legacy_source_id: str | None = None
+    # The lead picture the file names (None: the story's own is left alone), and the pictures in
+    # its body, each where PHOTO_PLACEHOLDER stands for it, in the body's order.
+    image: PictureRef | None = None
+    body_pictures: list[BodyPicture] = field(default_factory=list)
 
     def line_of(self, name):
         """Return the line of field ``name`` in the file, or the article's own line."""
@@ -176,9 +213,18 @@ class ArticleRecord:
                 (f"correction {number}", item.text, item.line or self.line_of("corrections"))
                 for number, item in enumerate(self.corrections or (), start=1)
             ),
+            *(
+                (f"{ref.label}: {name} text", getattr(ref, name), ref.line_of(name))
+                for ref in self.picture_refs()
+                for name in ("alt", "caption", "credit")
+            ),
         ]
         for what, text, line in texts:
             refuse_control_characters(self.path, line, what, text)
+
+    def picture_refs(self):
+        """The pictures the record names: the lead picture, then the body's."""
+        return ([self.image] if self.image else []) + [picture.ref for picture in self.body_pictures]
 
 
 @dataclass
@@ -281,17 +327,21 @@ def parser_for(path):
     return fmt
 
 
-def parse_file(path, name=None):
+def parse_file(path, name=None, *, uploads=None):
     """Return the ``ParsedFile`` for ``path``, parsed by the format its extension names.
 
     ``name`` is the file's identity among imports (``articles.import_sources``), the source id of
-    an article whose file names none; by default the file name without its extension.
+    an article whose file names none; by default the file name without its extension. ``uploads``
+    is the folder a WordPress export's pictures are in (its ``wp-content/uploads``), or None.
     Raises ``ImportProblem`` for an unknown extension, a file that cannot be read, or bad input.
     """
     path = Path(path)
     name = path.stem if name is None else name
     fmt = parser_for(path)
-    result = fmt.parse(path, name) if fmt.streamed else fmt.parse(path, read_text(path), name)
+    if fmt.streamed:
+        result = fmt.parse(path, name, uploads=uploads)
+    else:
+        result = fmt.parse(path, read_text(path), name)
     return result if isinstance(result, ParsedFile) else ParsedFile([result])
 
 

@@ -1,17 +1,30 @@
 """The article fields that Markdown front matter and our JSON format share, checked in one place.
 
 Both formats name the same fields (``KEYS``, in the order an export writes them); JSON adds
-``body``. A parser turns its file into ``Located`` mappings (plain values plus the line of each key)
-and ``article_record()`` checks them, so a wrong type, a bad date or an unknown status gets the
+``body``. ``IMAGE_KEYS`` name the story's lead picture: a file beside the article (its path relative
+to the article's file, never leading out of that folder) and what readers are told about it. A
+parser turns its file into ``Located`` mappings (plain values plus the line of each key) and
+``article_record()`` checks them, so a wrong type, a bad date or an unknown status gets the
 same message, with its line, whichever format it came in.
 """
 
+import re
 from datetime import datetime
+from pathlib import PurePosixPath
 
-from articles.importers import ArticleRecord, CorrectionRecord, ImportProblem, refuse_control_characters
+from articles.importers import (
+    ArticleRecord,
+    CorrectionRecord,
+    ImportProblem,
+    PictureRef,
+    refuse_control_characters,
+)
 from articles.models import Status
 from articles.slugs import is_slug
 
+# The lead picture: the file, then its alt text, caption and credit (alt text and credit required
+# with a file). An export writes them only for a story that leads with a picture.
+IMAGE_KEYS = ("image", "image_alt", "image_caption", "image_credit")
 # In the order an export writes them. Only title is required.
 KEYS = (
     "title",
@@ -28,11 +41,16 @@ KEYS = (
     "source_name",
     "source_id",
     "corrections",
+    *IMAGE_KEYS,
 )
 CORRECTION_KEYS = ("date", "text")
 DATE_EXAMPLE = "2023-06-18T09:30:00+08:00"
 # What a key's value is called in a message, when not the key itself ("source id").
-_LABELS = {"title": "headline", "authors": "author name", "tags": "tag"}
+_LABELS = {"title": "headline", "authors": "author name", "tags": "tag", "image_alt": "image alt text"}
+# An address, not a file: "https://…", "ftp://…".
+_ADDRESS = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+# An absolute path on any system: "/srv/a.jpg", "C:\\a.jpg", "\\\\server\\a.jpg".
+_ABSOLUTE = re.compile(r"^(?:/|\\|[A-Za-z]:)")
 
 
 class Located(dict):
@@ -106,6 +124,7 @@ def article_record(
         slug=slug,
         featured=get.flag("featured"),
         corrections=get.corrections("corrections"),
+        image=get.picture(),
         line=fields.line,
         lines={**{key: fields.line_of(key) for key in fields}, "headline": fields.line_of("title")},
     )
@@ -208,6 +227,52 @@ class _Fields:
         if value is None or isinstance(value, bool):
             return value
         raise self._problem(key, f"{key} must be true or false, not {describe(value)}")
+
+    def picture(self):
+        """The ``PictureRef`` of the lead picture the fields name, or None when they name none.
+
+        The path is relative to the article's file and may not lead out of its folder: an import
+        reads only what sits beside the articles it was given. Whether the file is there and is a
+        picture, and whether the library takes its texts, is checked when the article is planned.
+        """
+        named = self.text("image")
+        texts = {name: self.text(f"image_{name}") or "" for name in ("alt", "caption", "credit")}
+        if not named:
+            given = next((f"image_{name}" for name, text in texts.items() if text), None)
+            if given is not None:
+                raise self._problem(
+                    given, f"{given} but no image: name the picture file, e.g. image: images/envoy.jpg"
+                )
+            return None
+        if _ADDRESS.match(named):
+            raise self._problem(
+                "image",
+                f"image '{named}' is an address; name a picture file beside the article "
+                "(nothing is downloaded)",
+            )
+        relative = named.replace("\\", "/")
+        if _ABSOLUTE.match(named):
+            raise self._problem(
+                "image",
+                f"image '{named}' is an absolute path; give the picture's path from the article's "
+                "folder, e.g. images/envoy.jpg",
+            )
+        if ".." in PurePosixPath(relative).parts:
+            raise self._problem(
+                "image",
+                f"image '{named}' leads out of the article's folder ('..'); put the picture in that "
+                "folder or one below it",
+            )
+        folder = self.path.parent
+        key_lines = self.fields.key_lines
+        return PictureRef(
+            file=folder.joinpath(*PurePosixPath(relative).parts),
+            folder=folder,
+            label=f"image '{named}'",
+            line=self.fields.line_of("image"),
+            lines={name: key_lines[f"image_{name}"] for name in texts if f"image_{name}" in key_lines},
+            **texts,
+        )
 
     def corrections(self, key):
         value = self.fields.get(key)

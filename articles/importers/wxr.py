@@ -17,22 +17,50 @@ What a post becomes:
   from blank lines as WordPress does on display, sanitised, then converted to Markdown with
   markdownify. ``excerpt:encoded`` is the dek, or else the text before ``<!--more-->``.
 - The WordPress post id is the source id, so a re-import updates the articles it made.
+
+Pictures come in only from the export's uploads folder (``uploads``: its ``wp-content/uploads``,
+``import_articles --uploads DIR``); nothing is ever downloaded. A picture's file is the part of its
+address after ``wp-content/uploads/``, under that folder; an address leading out of it is refused.
+
+- The post's featured image (``_thumbnail_id`` → an ``attachment`` item's ``wp:attachment_url``)
+  becomes its lead picture: alt text from the attachment's ``_wp_attachment_image_alt``, caption from
+  its excerpt.
+- A ``[caption]`` shortcode around an ``<img>`` becomes a picture in the body,
+  ``![alt](photo:ID "caption")``: alt text from the ``<img>``, caption from the shortcode's text (or
+  its ``caption=""``). Until the write phase gives it an id it stands as ``PHOTO_PLACEHOLDER``.
+- WordPress has no credit: a picture is credited to the display name of whoever uploaded it (the
+  attachment's ``dc:creator``), else to the post's author, else "Unknown"; an editor corrects it in
+  the picture desk.
+- Without ``uploads`` a post's pictures are left out, as the ``[caption]`` shortcodes always were,
+  with a warning for each post that had any.
 """
 
 import html
 import os
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
 from typing import NamedTuple
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 import nh3
 from django.utils.text import slugify
 from lxml import etree
 from markdownify import markdownify
 
-from articles.importers import ArticleRecord, ImportProblem, Notice, ParsedFile, open_regular
+from articles.importers import (
+    PHOTO_PLACEHOLDER,
+    ArticleRecord,
+    BodyPicture,
+    ImportProblem,
+    Notice,
+    ParsedFile,
+    PictureRef,
+    control_character_problem,
+    open_regular,
+)
 from articles.importers.plaintext import draw_headline
 from articles.models import Status
 from articles.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
@@ -65,6 +93,15 @@ _SELF_CLOSING_SHORTCODE = re.compile(
     r"\[([a-zA-Z][\w-]*)(?:\s+[\w-]+\s*=[^\]]*|\s*/)\]"
     r"|\[(caption|wp_caption|gallery|playlist|audio|video|embed)\]"
 )
+# [caption id="attachment_301" …]<img src="…" alt="…"> Caption text[/caption] (wp_caption: older).
+_CAPTION_SHORTCODE = re.compile(r"\[(caption|wp_caption)((?:\s[^\]]*)?)\](.*?)\[/\1\]", re.DOTALL)
+_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
+_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>\]]+))""")
+_UPLOADS = "wp-content/uploads/"
+# What a picture is credited to when WordPress says nothing of who made it.
+UNKNOWN_CREDIT = "Unknown"
+# In a picture's alt text, what Markdown would read as markup.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>!&])")
 _MORE = re.compile(r"<!--more(.*?)-->", re.DOTALL)
 _NOTEASER = re.compile(r"<!--noteaser-->")
 _HAS_PARAGRAPHS = re.compile(r"<p[\s>]", re.IGNORECASE)
@@ -88,14 +125,26 @@ class _Post:
     values: dict[str, str] = field(default_factory=dict)
     lines: dict[str, int] = field(default_factory=dict)
     categories: list[tuple[str, str, str, int]] = field(default_factory=list)  # domain, slug, name, line
+    # Its custom fields: (value, line) by key, the first of each.
+    meta: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def get(self, name):
         return (self.values.get(name) or "").strip()
 
 
-def parse(path, name=None):
+class _Attachment(NamedTuple):
+    """A file in the WordPress media library, as its ``attachment`` item describes it."""
+
+    url: str
+    alt: str
+    caption: str
+    uploader: str  # a login
+
+
+def parse(path, name=None, *, uploads=None):
     """Return the ``ParsedFile`` for the WordPress export at ``path``: one record per post (the
-    post ids are the source ids, so the file's identity ``name`` is not used).
+    post ids are the source ids, so the file's identity ``name`` is not used). ``uploads`` is the
+    export's uploads folder: the pictures of the posts are taken from it, or left out without it.
 
     Skipped entries are counted in its ``skipped``; a post that cannot become an article is in its
     ``problems``. Raises ``ImportProblem`` for a file that is empty, too large, broken XML (at the
@@ -108,7 +157,9 @@ def parse(path, name=None):
         if size > MAX_WXR_BYTES:
             limit = MAX_WXR_BYTES // 2**20
             raise ImportProblem(path, 1, f"file is over the {limit} MB limit for a WordPress export")
-        authors, posts, skipped, version = _read(path, file)
+        authors, posts, attachments, skipped, version = _read(
+            path, file, keep_attachments=uploads is not None
+        )
     if version is None:
         raise ImportProblem(path, 1, "not a WordPress export: it has no <wp:wxr_version>")
     if not posts:
@@ -116,9 +167,10 @@ def parse(path, name=None):
             path, 1, f"no posts in this WordPress export ({skipped} other entries, such as pages, skipped)"
         )
     parsed = ParsedFile([], skipped=skipped)
+    uploads = Path(uploads) if uploads is not None else None
     for post in posts:
         try:
-            record = _record(path, post, authors)
+            record = _record(path, post, authors, _Pictures(path, post, authors, attachments, uploads))
         except ImportProblem as problem:
             parsed.problems.append(problem.as_notice())
             continue
@@ -130,10 +182,10 @@ def parse(path, name=None):
     return parsed
 
 
-def _read(path, file):
-    """Stream ``file`` (opened from ``path``): return (author names by login, posts, entries
-    skipped, WXR version)."""
-    authors, posts, skipped, version, root = {}, [], 0, None, None
+def _read(path, file, keep_attachments=False):
+    """Stream ``file`` (opened from ``path``): return (author names by login, posts, attachments by
+    post id (with ``keep_attachments``, else none), entries skipped, WXR version)."""
+    authors, posts, attachments, skipped, version, root = {}, [], {}, 0, None, None
     events = etree.iterparse(
         file,
         events=("start", "end"),
@@ -166,16 +218,28 @@ def _read(path, file):
                 _release(element)
             elif name == "item":
                 post = _post(element)
-                if post.get("wp:post_type") == "post" and post.get("wp:status") not in _PASSED_OVER_STATUSES:
+                post_type = post.get("wp:post_type")
+                if post_type == "post" and post.get("wp:status") not in _PASSED_OVER_STATUSES:
                     posts.append(post)
                 else:
                     skipped += 1
+                    if post_type == "attachment" and keep_attachments and post.get("wp:post_id"):
+                        attachments[post.get("wp:post_id")] = _attachment(post)
                 _release(element)
     except etree.XMLSyntaxError as error:
         # libxml2 ends its message with ", line 3, column 7"; the line is already in front.
         message = re.sub(r", line \d+, column (\d+)$", r" (column \1)", error.msg or str(error))
         raise ImportProblem(path, error.lineno or 1, f"broken XML: {message}") from None
-    return authors, posts, skipped, version
+    return authors, posts, attachments, skipped, version
+
+
+def _attachment(post):
+    return _Attachment(
+        url=post.get("wp:attachment_url"),
+        alt=_plain(post.meta.get("_wp_attachment_image_alt", ("", 0))[0]),
+        caption=_plain(post.values.get("excerpt:encoded") or ""),
+        uploader=post.get("dc:creator"),
+    )
 
 
 def _release(element):
@@ -223,15 +287,23 @@ def _post(item):
                     child.sourceline or post.line,
                 )
             )
+        elif name == "wp:postmeta":
+            parts = {_name(part): part for part in reversed(child)}  # the first of each
+            key = parts.get("wp:meta_key")
+            meta_key = (key.text or "").strip() if key is not None else ""
+            if meta_key and meta_key not in post.meta:
+                value = parts.get("wp:meta_value")
+                text = (value.text or "").strip() if value is not None else ""
+                post.meta[meta_key] = (text, key.sourceline or child.sourceline or post.line)
         elif name and name not in post.values:
             post.values[name] = child.text or ""
             post.lines[name] = child.sourceline or post.line
     return post
 
 
-def _record(path, post, authors):
+def _record(path, post, authors, pictures):
     """Return the ``ArticleRecord`` for ``post``, or for a post with neither title nor text, the
-    warning that it is skipped."""
+    warning that it is skipped. ``pictures`` (``_Pictures``) finds the post's picture files."""
     post_id = post.get("wp:post_id")
     if not post_id:
         raise ImportProblem(path, post.line, "a post without a <wp:post_id>")
@@ -254,7 +326,10 @@ def _record(path, post, authors):
         warn("password-protected in WordPress; imported as a draft")
     published_at = _gmt(path, post, post_id) if status == Status.PUBLISHED else None
 
-    content = convert_content(post.values.get("content:encoded") or "")
+    content = convert_content(post.values.get("content:encoded") or "", figure=pictures.figure)
+    image = pictures.featured_image()
+    for reason in pictures.warnings():
+        warn(reason)
     if content.shortcodes:
         names = ", ".join(f"[{name}]" for name in content.shortcodes)
         warn(f"removed WordPress shortcodes {names}; check what they showed")
@@ -315,6 +390,8 @@ def _record(path, post, authors):
         published_at=published_at,
         slug=slug,
         featured=True if post.get("wp:is_sticky") == "1" else None,
+        image=image,
+        body_pictures=[BodyPicture(offset, ref) for offset, ref in content.figures],
         keep_as_draft=keep_as_draft,
         warnings=warnings,
         line=post.line,
@@ -356,23 +433,54 @@ class Content(NamedTuple):
     teaser: str  # the plain text before <!--more-->, or ""
     shortcodes: list[str]  # the names of the shortcodes removed, each once
     text: str  # the plain text of the whole post
+    # (offset of PHOTO_PLACEHOLDER in body, what ``figure`` gave) for each picture in the body.
+    figures: list = []
 
 
-def convert_content(content):
+class Figure(NamedTuple):
+    """A ``[caption]`` shortcode's picture, as ``convert_content`` hands it to its ``figure``."""
+
+    src: str  # the <img>'s address
+    alt: str
+    caption: str
+    attachment_id: str  # from id="attachment_301", or ""
+    offset: int  # where the shortcode starts in the content
+
+
+def convert_content(content, figure=None):
     """Return the ``Content`` for a post's HTML ``content``: shortcodes removed, the HTML
-    sanitised, then converted to Markdown."""
+    sanitised, then converted to Markdown.
+
+    ``figure``, if given, is called with the ``Figure`` of each ``[caption]`` shortcode around an
+    image; what it returns (unless None, which removes the shortcode as any other) is kept in the
+    ``Content``'s ``figures``, and the shortcode becomes ``![alt](PHOTO_PLACEHOLDER "caption")``.
+    """
     shortcodes = {}
 
     def remove(match):
         shortcodes.setdefault((match.group(1) or match.group(2)).lower(), None)
         return ""
 
+    # Each picture stands in the HTML as a word no post can hold until the Markdown is made.
+    marker, figures = f"N{uuid.uuid4().hex}F", []
+    if figure is not None:
+
+        def keep(match):
+            found = _caption_figure(match)
+            kept = figure(found) if found is not None else None
+            if kept is None:
+                return match.group()
+            figures.append((found, kept))
+            return f"<p>{marker}{len(figures) - 1}E</p>"
+
+        content = _CAPTION_SHORTCODE.sub(keep, content)
+
     content = _NOTEASER.sub("", content)
     parts = _MORE.split(content, maxsplit=1)
     teaser = ""
     if len(parts) == 3:
         before, after = parts[0], parts[2]
-        teaser = _plain(_remove_shortcodes(before, remove))
+        teaser = _plain(re.sub(rf"{marker}\d+E", "", _remove_shortcodes(before, remove)))
         content = before + "\n\n" + after
     content = _remove_shortcodes(content, remove)
     cleaned = nh3.clean(
@@ -386,7 +494,165 @@ def convert_content(content):
     markdown = markdownify(cleaned, heading_style="ATX", bullets="-", newline_style="backslash")
     markdown = re.sub(r"[ \t]+\n", "\n", markdown)
     markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip()
-    return Content(markdown + "\n" if markdown else "", teaser, list(shortcodes), _plain(cleaned))
+    markdown, placed = _place_figures(markdown, marker, figures)
+    text = _SPACE_RUN.sub(" ", re.sub(rf"{marker}\d+E", "", _plain(cleaned))).strip(" ")
+    return Content(markdown + "\n" if markdown else "", teaser, list(shortcodes), text, placed)
+
+
+def _caption_figure(match):
+    """The ``Figure`` of a ``[caption]`` shortcode ``match``, or None when it holds no image."""
+    image = _IMG.search(match.group(3))
+    if image is None:
+        return None
+    shortcode, img = _attributes(match.group(2)), _attributes(image.group())
+    caption = shortcode.get("caption") or _IMG.sub("", match.group(3))
+    attachment = shortcode.get("id", "")
+    return Figure(
+        src=img.get("src", ""),
+        alt=_plain(img.get("alt", "")),
+        caption=_plain(caption),
+        attachment_id=attachment.removeprefix("attachment_") if attachment.startswith("attachment_") else "",
+        offset=match.start(),
+    )
+
+
+def _attributes(markup):
+    """The attributes in ``markup`` (a tag, or a shortcode's), entities decoded, by lower-case name."""
+    found = {}
+    for name, *values in _ATTRIBUTE.findall(markup):
+        found.setdefault(name.lower(), html.unescape(next((v for v in values if v), "")))
+    return found
+
+
+def _place_figures(markdown, marker, figures):
+    """Put each figure's Markdown where its marker is; return (the Markdown, [(offset of
+    ``PHOTO_PLACEHOLDER``, what ``figure`` gave)]). A marker the sanitiser dropped drops its figure."""
+    placed, pieces, end = [], [], 0
+    for match in re.finditer(rf"{marker}(\d+)E", markdown):
+        found, kept = figures[int(match.group(1))]
+        pieces.append(markdown[end : match.start()])
+        start = sum(map(len, pieces)) + len(f"![{_markdown_text(found.alt)}](")
+        title = f' "{_markdown_title(found.caption)}"' if found.caption else ""
+        pieces.append(f"![{_markdown_text(found.alt)}]({PHOTO_PLACEHOLDER}{title})")
+        placed.append((start, kept))
+        end = match.end()
+    pieces.append(markdown[end:])
+    return "".join(pieces), placed
+
+
+def _markdown_text(text):
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
+def _markdown_title(text):
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class _Pictures:
+    """The picture files of one post, in the export's uploads folder (``uploads``), or the warning
+    that they are left out without it."""
+
+    def __init__(self, path, post, authors, attachments, uploads):
+        self.path, self.post, self.authors = path, post, authors
+        self.attachments, self.uploads = attachments, uploads
+        self.post_id = post.get("wp:post_id")
+        self.left_out, self.notes = [], []
+
+    def figure(self, found):
+        """The ``PictureRef`` for a ``[caption]`` shortcode's ``Figure``, or None to remove it."""
+        if self.uploads is None:
+            self.left_out.append("[caption]")
+            return None
+        raw = self.post.values.get("content:encoded") or ""
+        line = self.post.lines.get("content:encoded", self.post.line) + raw.count("\n", 0, found.offset)
+        relative = self._relative(found.src, "picture", line)
+        if relative is None:
+            self.notes.append(f"picture {found.src or '(no src)'} is not in wp-content/uploads; left out")
+            return None
+        return self._ref(
+            relative,
+            f"picture '{relative}'",
+            alt=found.alt,
+            caption=found.caption,
+            attachment=self.attachments.get(found.attachment_id),
+            line=line,
+        )
+
+    def featured_image(self):
+        """The ``PictureRef`` of the post's featured image, or None."""
+        value, line = self.post.meta.get("_thumbnail_id", ("", 0))
+        if not value or value == "0":
+            return None
+        if self.uploads is None:
+            self.left_out.insert(0, "featured image")
+            return None
+        attachment = self.attachments.get(value)
+        if attachment is None:
+            self.notes.append(f"featured image (attachment {value}) is not in this export; left out")
+            return None
+        relative = self._relative(attachment.url, "featured image", line)
+        if relative is None:
+            self.notes.append(f"featured image {attachment.url} is not in wp-content/uploads; left out")
+            return None
+        return self._ref(
+            relative,
+            f"featured image '{relative}'",
+            alt=attachment.alt,
+            caption=attachment.caption,
+            attachment=attachment,
+            line=line,
+        )
+
+    def warnings(self):
+        found = list(self.notes)
+        if self.left_out:
+            counts = {name: self.left_out.count(name) for name in self.left_out}
+            what = " and ".join(
+                "its featured image"
+                if name == "featured image"
+                else f"{count} {name} picture" + "s" * (count > 1)
+                for name, count in counts.items()
+            )
+            found.append(
+                f"pictures left out ({what}): import with --uploads DIR, the export's "
+                "wp-content/uploads folder, to bring them in; nothing is downloaded"
+            )
+        return found
+
+    def _relative(self, url, what, line):
+        """The path of ``url`` under the uploads folder, or None when it is not in one. Raises
+        ``ImportProblem`` at ``line`` for an address that leads out of the folder."""
+        address = unquote(urlsplit(url.strip()).path)
+        at = address.find(_UPLOADS)
+        if at < 0 or (at > 0 and address[at - 1] != "/"):
+            return None
+        relative = address[at + len(_UPLOADS) :]
+        if not relative.strip("/"):
+            return None
+        where = f"post {self.post_id}: {what} address '{url}'"
+        if relative.startswith("/") or ".." in PurePosixPath(relative).parts:
+            raise ImportProblem(self.path, line, f"{where} leads out of the uploads folder")
+        if problem := control_character_problem(relative):
+            raise ImportProblem(self.path, line, f"{where} {problem}")
+        return relative
+
+    def _ref(self, relative, label, *, alt, caption, attachment, line):
+        uploader = attachment.uploader if attachment is not None else ""
+        credit = (
+            self.authors.get(uploader)
+            or self.authors.get(self.post.get("dc:creator"))
+            or self.post.get("dc:creator")
+            or UNKNOWN_CREDIT
+        )
+        return PictureRef(
+            file=self.uploads.joinpath(*PurePosixPath(relative).parts),
+            folder=self.uploads,
+            label=f"post {self.post_id}: {label}",
+            alt=alt,
+            caption=caption,
+            credit=credit,
+            line=line,
+        )
 
 
 def _remove_shortcodes(content, remove):

@@ -30,10 +30,15 @@ The phases, and the modules of this package that do them:
 4. Writing, in one transaction: ``writing`` (``WRITE_BATCH``), with ``naming`` for sections,
    authors, tags and the slugs of new articles.
 
+Picture files the articles name (``articles.picture_files``; ``pictures``) are checked with their
+article in phase 2, their checked bytes kept in a temporary folder, and stored by the picture
+library in phase 4. A dry run stores none; an import whose transaction does not commit deletes the
+files it stored.
+
 ``report`` holds what the caller gets back. A module imports only from those below it:
-``report``, ``naming`` and ``matching`` import nothing from the package; ``checking`` imports from
-them, ``reading`` from ``checking``, ``writing`` from ``reading``, ``naming`` and ``matching``; and
-this one runs the phases in order.
+``report``, ``naming``, ``matching`` and ``pictures`` import nothing from the package; ``checking``
+imports from them, ``reading`` from ``checking``, ``writing`` from ``reading``, ``naming``,
+``matching`` and ``pictures``; and this one runs the phases in order.
 """
 
 import tempfile
@@ -42,7 +47,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from articles import import_sources
+from articles import import_sources, picture_files
 from articles.autotag import Vocabulary
 from articles.importing.checking import DEFAULT_SECTION, _check_against_database, _check_options, _warnings
 from articles.importing.matching import NEWSROOM_SOURCE
@@ -79,6 +84,7 @@ def import_paths(
     dry_run=False,
     keep_going=False,
     progress=None,
+    uploads=None,
 ):
     """Import the article files in ``paths`` (files, or folders searched recursively).
 
@@ -87,7 +93,8 @@ def import_paths(
     ``published_at`` an aware datetime. Without a section the article goes in ``DEFAULT_SECTION``;
     without a status a new article is a draft and an existing one keeps its status. ``auto_tag``
     adds the tags of the desk's vocabulary found in headline, dek and body (``articles.autotag``)
-    to the tags the file or the options give.
+    to the tags the file or the options give. ``uploads`` is a WordPress export's uploads folder,
+    where its posts' pictures are (without it they are left out, with a warning).
 
     Every file is read and checked before anything is written. Then, unless a file failed (or
     ``keep_going`` is set), all articles are written in one transaction; ``dry_run`` rolls it back.
@@ -96,7 +103,7 @@ def import_paths(
     Returns an ``ImportReport``; bad files are in its ``problems``, never raised.
     Raises ``ImportOptionError`` for an option the models cannot hold (checked before any file).
     """
-    options = _check_options(section, author, tags, status, published_at, dateline)
+    options = _check_options(section, author, tags, status, published_at, dateline, uploads)
     if auto_tag:
         options = replace(options, vocabulary=Vocabulary.load())
     progress = progress or _no_progress
@@ -110,9 +117,11 @@ def import_paths(
     files = found.files
     with (
         tempfile.TemporaryFile(prefix="newsroom-import-") as spool_file,
+        tempfile.TemporaryDirectory(prefix="newsroom-import-pictures-") as picture_spool,
         _worker_processes(len(files)) as workers,
     ):
         spool = _Spool(spool_file)
+        options = replace(options, picture_spool=picture_spool)
         entries, file_warnings = _read_all(files, options, report, progress, spool, workers)
         # The database is read (never written) while checking: which article each source made
         # before, which slugs are taken. The writes then run in a transaction of their own.
@@ -122,12 +131,18 @@ def import_paths(
             report.held_back = len({entry.path for entry in entries})
             return report
         if entries:
+            pictures = None if dry_run else picture_files.writer()
+            kept = False
             try:
                 with transaction.atomic():
-                    _write_all(entries, existing, spool, report, progress, workers)
+                    _write_all(entries, existing, spool, report, progress, workers, pictures)
                     if dry_run:
                         transaction.set_rollback(True)
+                kept = not dry_run
             except _WriteConflict as conflict:
                 report.undo_outcomes()
                 report.fail(conflict.notice)
+            finally:
+                if pictures is not None and not kept:
+                    pictures.discard()  # the rows that named them were rolled back
     return report

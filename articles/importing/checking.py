@@ -3,13 +3,14 @@
 before it (phase 2, called by ``reading``); of the entries against the database (phase 3); and
 the warnings of the files still to be imported.
 
-Imports from ``report``, ``naming`` and ``matching``.
+Imports from ``report``, ``naming``, ``matching`` and ``pictures``.
 """
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from articles.autotag import Vocabulary
 from articles.importers import ArticleRecord, ImportProblem, Notice, control_character_problem
 from articles.importing.matching import _earlier_imports, _slug_conflicts
 from articles.importing.naming import _clean_name, _unique_names
+from articles.importing.pictures import check_pictures
 from articles.importing.report import ImportOptionError
 from articles.models import Article, Author, Section, Status, Tag
 
@@ -33,6 +35,10 @@ class _Options:
     published_at: datetime | None
     dateline: str | None
     vocabulary: Vocabulary | None = None
+    # A WordPress export's uploads folder (--uploads), and the folder the pictures' checked bytes
+    # wait in until they are written (made by import_paths).
+    uploads: Path | None = None
+    picture_spool: str | None = None
 
 
 @dataclass
@@ -50,6 +56,10 @@ class _Plan:
     published_at: datetime | None
     checksum: str = ""
     legacy_checksum: str = ""
+    # The pictures the record names, checked (articles.picture_files.NamedPicture): its lead
+    # picture, and (offset of the placeholder in the body, picture) for each in its body.
+    image: object = None
+    body_pictures: list = field(default_factory=list)
 
     @property
     def key(self):
@@ -163,6 +173,8 @@ def _plan(record, options):
             record.line_of("status"),
             f"unknown status '{plan.status}'; use one of: {_statuses()}",
         )
+    # Last, as they cost the most: each picture file is read and decoded.
+    plan.image, plan.body_pictures = check_pictures(record, options.picture_spool)
     plan.checksum = _checksum(plan)
     if record.legacy_source_id not in (None, record.source_id):
         plan.legacy_checksum = _checksum(plan, source_id=record.legacy_source_id)
@@ -195,6 +207,11 @@ def _checksum(plan, source_id=None):
         payload["updated_at"] = _utc(record.updated_at)
     if record.corrections is not None:
         payload["corrections"] = [[_utc(item.date), item.text] for item in record.corrections]
+    # A picture by its bytes and texts: the same file moved elsewhere is no change.
+    if plan.image is not None:
+        payload["image"] = [plan.image.checksum, *plan.image.texts]
+    if plan.body_pictures:
+        payload["body_pictures"] = [[picture.checksum, *picture.texts] for _, picture in plan.body_pictures]
     encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(encoded).hexdigest()
 
@@ -208,7 +225,7 @@ def _utc(moment):
 _NAME_FIELDS = {"section": Section, "author": Author, "tag": Tag}
 
 
-def _check_options(section, author, tags, status, published_at, dateline):
+def _check_options(section, author, tags, status, published_at, dateline, uploads=None):
     if isinstance(author, str):
         author = [author]
     if isinstance(tags, str):
@@ -227,7 +244,13 @@ def _check_options(section, author, tags, status, published_at, dateline):
         status=status,
         published_at=published_at,
         dateline=" ".join(dateline.split()) if dateline is not None else None,
+        uploads=Path(uploads) if uploads is not None else None,
     )
+    if options.uploads is not None and not options.uploads.is_dir():
+        what = "is not a folder" if options.uploads.exists() else "does not exist"
+        raise ImportOptionError(
+            f"the uploads folder (--uploads) {options.uploads} {what}; give the export's wp-content/uploads"
+        )
     if options.section == "":
         raise ImportOptionError("the section name is empty")
     if status is not None and status not in Status.values:

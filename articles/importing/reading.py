@@ -191,7 +191,7 @@ def _read_file(file, options):
     large import, so it returns only plain values: entries, and plans already pickled for the spool."""
     path = file.path
     try:
-        parsed = parse_file(path, file.name)
+        parsed = parse_file(path, file.name, uploads=options.uploads)
     except ImportProblem as problem:
         return problem.as_notice()
     items = []

@@ -3,7 +3,11 @@ of ``WRITE_BATCH``: multi-row inserts and updates for the articles, their byline
 corrections; then ``publishing.after_bulk_write`` does for the batch what a save does (revisions,
 redirects of renamed articles, search index rows, audit events, announcements, cached pages).
 
-Imports from ``naming``, ``matching`` and ``reading``.
+Pictures go through the picture library's writer (``articles.picture_files``; none in a dry run,
+which stores no file): a body's pictures are placed before the body is rendered, as its figures
+need their ids; the lead pictures once the batch's articles have theirs.
+
+Imports from ``naming``, ``matching``, ``pictures`` and ``reading``.
 """
 
 from itertools import islice
@@ -16,6 +20,7 @@ from articles import publishing, rendering, search
 from articles.importers import Notice
 from articles.importing.matching import _LOOKUP_CHUNK
 from articles.importing.naming import _HeadlineSlugs, _Names
+from articles.importing.pictures import with_picture_ids
 from articles.importing.reading import _WORKER_CHUNK
 from articles.models import (
     Article,
@@ -51,13 +56,14 @@ class _WriteConflict(Exception):
         self.notice = notice
 
 
-def _write_all(entries, existing, spool, report, progress, workers):
+def _write_all(entries, existing, spool, report, progress, workers, pictures=None):
     """Write the entries that are new or changed, ``WRITE_BATCH`` at a time; report on every one,
     in order. An unchanged entry costs nothing: its plan is not even read back from the spool.
 
-    With ``workers``, the next batch is rendered in them while this one is written.
+    With ``workers``, the next batch is rendered in them while this one is written. ``pictures`` is
+    the picture library's writer (``articles.picture_files.PictureWriter``), or None to store none.
     """
-    writer = _Writer(entries, existing, spool, workers)
+    writer = _Writer(entries, existing, spool, workers, pictures)
     entries = iter(progress(entries, total=len(entries), desc="Writing"))
     pending = None
     while batch := list(islice(entries, WRITE_BATCH)):
@@ -72,10 +78,11 @@ def _write_all(entries, existing, spool, report, progress, workers):
 class _Writer:
     """Writes batches of entries; remembers across batches the names and slugs already settled."""
 
-    def __init__(self, entries, existing, spool, workers):
+    def __init__(self, entries, existing, spool, workers, pictures=None):
         self.existing = existing
         self.spool = spool
         self.workers = workers
+        self.pictures = pictures
         self.names = _Names()
         self.headline_slugs = _HeadlineSlugs(entries, existing)
         self.now = timezone.now()
@@ -88,12 +95,29 @@ class _Writer:
             stored = self.existing.get(entry.key)
             if stored is None or stored.checksum != entry.checksum:
                 work.append((entry, self.spool.get(entry.spooled), stored))
+        self._place_body_pictures(work)
         bodies = [plan.record.body for _, plan, _ in work]
         if self.workers is not None and bodies:
             rendered = self.workers.map(_rendered_apart, bodies, chunksize=_WORKER_CHUNK)
         else:
             rendered = map(_rendered, bodies)
         return batch, work, rendered
+
+    def _place_body_pictures(self, work):
+        """Put the pictures the bodies in ``work`` show in the library, and their ids in the bodies.
+        A changed story's body may show a picture again with a new caption: the picture it showed is
+        given the new texts rather than joined by a second copy."""
+        showing = [(plan, stored) for _, plan, stored in work if plan.body_pictures]
+        if not showing or self.pictures is None:
+            return
+        stored_pks = [stored.pk for _, stored in showing if stored is not None]
+        bodies = {}
+        if stored_pks:
+            bodies = dict(Article.objects.filter(pk__in=stored_pks).values_list("pk", "body"))
+        for plan, stored in showing:
+            shown = rendering.picture_ids(bodies.get(stored.pk)) if stored is not None else set()
+            ids = self.pictures.add([picture for _, picture in plan.body_pictures], prefer=shown)
+            plan.record.body = with_picture_ids(plan.record.body, plan.body_pictures, ids)
 
     def finish(self, batch, work, rendered, report):
         """Write a prepared batch and report on each of its entries."""
@@ -129,6 +153,8 @@ class _Writer:
                 differences[id(article)] = {
                     name for name, value in _reader_fields(article).items() if fields_before[name] != value
                 } | publishing.STORY_PARTS
+                if plan.image is not None:
+                    differences[id(article)].add("image")  # as the article form's inline names it
             _derive(article, body_rendered)
             body_texts[id(article)] = body_rendered[2]
             written[id(entry)] = ("created" if stored is None else "updated", article.slug)
@@ -178,6 +204,9 @@ class _Writer:
         )
         corrected = [(article, plan.record.corrections) for plan, article in everything]
         _set_corrections([(article, items) for article, items in corrected if items is not None], changed_pks)
+        leads = [(article.pk, plan.image) for plan, article in everything if plan.image is not None]
+        if leads and self.pictures is not None:
+            self.pictures.set_leads(leads)
         # The writes above bypass save() and its signals: the follow-up comes after the tags, which
         # the search index holds.
         publishing.after_bulk_write(

@@ -20,7 +20,10 @@ class Command(BaseCommand):
         "Import articles from files or folders (searched recursively; hidden files are ignored). "
         "Formats by extension: .txt plain text; .md Markdown with YAML front matter; .json our "
         "JSON (what export_articles writes: one article object or a list); .xml a WordPress "
-        "export (WXR), whose posts become articles (pages and attachments are skipped). The "
+        "export (WXR), whose posts become articles (pages and attachments are skipped). A "
+        "Markdown or JSON article names its lead picture with image (a file beside it), "
+        "image_alt, image_caption and image_credit; a WordPress post's featured image and "
+        "[caption] pictures come from the export's uploads folder (--uploads). The "
         "options fill in what a file leaves out; a file's own value wins. Every file is checked "
         "before anything is written: one bad file means nothing is imported unless --keep-going "
         "is given, and either way the command exits non-zero and prints path:line: reason for "
@@ -65,7 +68,16 @@ class Command(BaseCommand):
             "or body (the tags in the database and their aliases; load_vocabulary loads the desk's)",
         )
         parser.add_argument(
-            "--dry-run", action="store_true", help="check and count everything, write nothing"
+            "--uploads",
+            metavar="DIR",
+            type=Path,
+            help="a WordPress export's uploads folder (its wp-content/uploads): each post's featured "
+            "image becomes its lead picture and each [caption] picture a picture in its body, from "
+            "the file under DIR that its address names. Without it they are left out, with a "
+            "warning; nothing is ever downloaded",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check and count everything (pictures too), write nothing"
         )
         parser.add_argument(
             "--keep-going", action="store_true", help="import the good files even when others fail"
@@ -87,6 +99,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 keep_going=options["keep_going"],
                 progress=self.progress if options["verbosity"] else None,
+                uploads=options.get("uploads"),
             )
         except ImportOptionError as error:
             raise CommandError(error) from None
