@@ -41,9 +41,9 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import nh3
 from django.utils.text import slugify
@@ -51,17 +51,22 @@ from lxml import etree
 from markdownify import markdownify
 
 from articles.importers import (
-    PHOTO_PLACEHOLDER,
     ArticleRecord,
     BodyPicture,
     ImportProblem,
     Notice,
     ParsedFile,
-    PictureRef,
-    control_character_problem,
     open_regular,
 )
 from articles.importers.plaintext import draw_headline
+from articles.importers.wxr_pictures import (
+    CAPTION_SHORTCODE,
+    SPACE_RUN,
+    PostPictures,
+    caption_figure,
+    place_figures,
+    plain_text,
+)
 from articles.models import Status
 from articles.rendering import ALLOWED_ATTRIBUTES, ALLOWED_TAGS
 from articles.slugs import is_slug
@@ -93,15 +98,6 @@ _SELF_CLOSING_SHORTCODE = re.compile(
     r"\[([a-zA-Z][\w-]*)(?:\s+[\w-]+\s*=[^\]]*|\s*/)\]"
     r"|\[(caption|wp_caption|gallery|playlist|audio|video|embed)\]"
 )
-# [caption id="attachment_301" …]<img src="…" alt="…"> Caption text[/caption] (wp_caption: older).
-_CAPTION_SHORTCODE = re.compile(r"\[(caption|wp_caption)((?:\s[^\]]*)?)\](.*?)\[/\1\]", re.DOTALL)
-_IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
-_ATTRIBUTE = re.compile(r"""([\w:-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>\]]+))""")
-_UPLOADS = "wp-content/uploads/"
-# What a picture is credited to when WordPress says nothing of who made it.
-UNKNOWN_CREDIT = "Unknown"
-# In a picture's alt text, what Markdown would read as markup.
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_\[\]<>!&])")
 _MORE = re.compile(r"<!--more(.*?)-->", re.DOTALL)
 _NOTEASER = re.compile(r"<!--noteaser-->")
 _HAS_PARAGRAPHS = re.compile(r"<p[\s>]", re.IGNORECASE)
@@ -110,9 +106,6 @@ _BLOCK_START = re.compile(
     re.IGNORECASE,
 )
 _BLANK_LINES = re.compile(r"\n\s*\n")
-# Whitespace, less the C0 controls Python counts as whitespace (vertical tab, form feed, \x1c-\x1f):
-# collapsing one into a space would hide it from the import's check, which refuses it.
-_SPACE_RUN = re.compile(r"[^\S\x0b\x0c\x1c-\x1f]+")
 # Blocks that keep their shape on the way to Markdown; nh3 keeps the text of any other tag.
 _CONVERTED_TAGS = ALLOWED_TAGS | {"h1", "div", "figure", "figcaption", "section", "article", "dl", "dt", "dd"}
 
@@ -170,7 +163,7 @@ def parse(path, name=None, *, uploads=None):
     uploads = Path(uploads) if uploads is not None else None
     for post in posts:
         try:
-            record = _record(path, post, authors, _Pictures(path, post, authors, attachments, uploads))
+            record = _record(path, post, authors, PostPictures(path, post, authors, attachments, uploads))
         except ImportProblem as problem:
             parsed.problems.append(problem.as_notice())
             continue
@@ -236,8 +229,8 @@ def _read(path, file, keep_attachments=False):
 def _attachment(post):
     return _Attachment(
         url=post.get("wp:attachment_url"),
-        alt=_plain(post.meta.get("_wp_attachment_image_alt", ("", 0))[0]),
-        caption=_plain(post.values.get("excerpt:encoded") or ""),
+        alt=plain_text(post.meta.get("_wp_attachment_image_alt", ("", 0))[0]),
+        caption=plain_text(post.values.get("excerpt:encoded") or ""),
         uploader=post.get("dc:creator"),
     )
 
@@ -283,7 +276,7 @@ def _post(item):
                 (
                     child.get("domain", ""),
                     child.get("nicename", ""),
-                    _plain(child.text or ""),
+                    plain_text(child.text or ""),
                     child.sourceline or post.line,
                 )
             )
@@ -303,7 +296,7 @@ def _post(item):
 
 def _record(path, post, authors, pictures):
     """Return the ``ArticleRecord`` for ``post``, or for a post with neither title nor text, the
-    warning that it is skipped. ``pictures`` (``_Pictures``) finds the post's picture files."""
+    warning that it is skipped. ``pictures`` (``PostPictures``) finds the post's picture files."""
     post_id = post.get("wp:post_id")
     if not post_id:
         raise ImportProblem(path, post.line, "a post without a <wp:post_id>")
@@ -333,9 +326,9 @@ def _record(path, post, authors, pictures):
     if content.shortcodes:
         names = ", ".join(f"[{name}]" for name in content.shortcodes)
         warn(f"removed WordPress shortcodes {names}; check what they showed")
-    excerpt = _plain(post.values.get("excerpt:encoded") or "")
+    excerpt = plain_text(post.values.get("excerpt:encoded") or "")
 
-    headline = _plain(post.get("title"))
+    headline = plain_text(post.get("title"))
     keep_as_draft = False
     if not headline:
         if not content.text:
@@ -437,16 +430,6 @@ class Content(NamedTuple):
     figures: list = []
 
 
-class Figure(NamedTuple):
-    """A ``[caption]`` shortcode's picture, as ``convert_content`` hands it to its ``figure``."""
-
-    src: str  # the <img>'s address
-    alt: str
-    caption: str
-    attachment_id: str  # from id="attachment_301", or ""
-    offset: int  # where the shortcode starts in the content
-
-
 def convert_content(content, figure=None):
     """Return the ``Content`` for a post's HTML ``content``: shortcodes removed, the HTML
     sanitised, then converted to Markdown.
@@ -466,21 +449,21 @@ def convert_content(content, figure=None):
     if figure is not None:
 
         def keep(match):
-            found = _caption_figure(match)
+            found = caption_figure(match)
             kept = figure(found) if found is not None else None
             if kept is None:
                 return match.group()
             figures.append((found, kept))
             return f"<p>{marker}{len(figures) - 1}E</p>"
 
-        content = _CAPTION_SHORTCODE.sub(keep, content)
+        content = CAPTION_SHORTCODE.sub(keep, content)
 
     content = _NOTEASER.sub("", content)
     parts = _MORE.split(content, maxsplit=1)
     teaser = ""
     if len(parts) == 3:
         before, after = parts[0], parts[2]
-        teaser = _plain(re.sub(rf"{marker}\d+E", "", _remove_shortcodes(before, remove)))
+        teaser = plain_text(re.sub(rf"{marker}\d+E", "", _remove_shortcodes(before, remove)))
         content = before + "\n\n" + after
     content = _remove_shortcodes(content, remove)
     cleaned = nh3.clean(
@@ -494,165 +477,9 @@ def convert_content(content, figure=None):
     markdown = markdownify(cleaned, heading_style="ATX", bullets="-", newline_style="backslash")
     markdown = re.sub(r"[ \t]+\n", "\n", markdown)
     markdown = re.sub(r"\n{3,}", "\n\n", markdown).strip()
-    markdown, placed = _place_figures(markdown, marker, figures)
-    text = _SPACE_RUN.sub(" ", re.sub(rf"{marker}\d+E", "", _plain(cleaned))).strip(" ")
+    markdown, placed = place_figures(markdown, marker, figures)
+    text = SPACE_RUN.sub(" ", re.sub(rf"{marker}\d+E", "", plain_text(cleaned))).strip(" ")
     return Content(markdown + "\n" if markdown else "", teaser, list(shortcodes), text, placed)
-
-
-def _caption_figure(match):
-    """The ``Figure`` of a ``[caption]`` shortcode ``match``, or None when it holds no image."""
-    image = _IMG.search(match.group(3))
-    if image is None:
-        return None
-    shortcode, img = _attributes(match.group(2)), _attributes(image.group())
-    caption = shortcode.get("caption") or _IMG.sub("", match.group(3))
-    attachment = shortcode.get("id", "")
-    return Figure(
-        src=img.get("src", ""),
-        alt=_plain(img.get("alt", "")),
-        caption=_plain(caption),
-        attachment_id=attachment.removeprefix("attachment_") if attachment.startswith("attachment_") else "",
-        offset=match.start(),
-    )
-
-
-def _attributes(markup):
-    """The attributes in ``markup`` (a tag, or a shortcode's), entities decoded, by lower-case name."""
-    found = {}
-    for name, *values in _ATTRIBUTE.findall(markup):
-        found.setdefault(name.lower(), html.unescape(next((v for v in values if v), "")))
-    return found
-
-
-def _place_figures(markdown, marker, figures):
-    """Put each figure's Markdown where its marker is; return (the Markdown, [(offset of
-    ``PHOTO_PLACEHOLDER``, what ``figure`` gave)]). A marker the sanitiser dropped drops its figure."""
-    placed, pieces, end = [], [], 0
-    for match in re.finditer(rf"{marker}(\d+)E", markdown):
-        found, kept = figures[int(match.group(1))]
-        pieces.append(markdown[end : match.start()])
-        start = sum(map(len, pieces)) + len(f"![{_markdown_text(found.alt)}](")
-        title = f' "{_markdown_title(found.caption)}"' if found.caption else ""
-        pieces.append(f"![{_markdown_text(found.alt)}]({PHOTO_PLACEHOLDER}{title})")
-        placed.append((start, kept))
-        end = match.end()
-    pieces.append(markdown[end:])
-    return "".join(pieces), placed
-
-
-def _markdown_text(text):
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
-
-
-def _markdown_title(text):
-    return text.replace("\\", "\\\\").replace('"', '\\"')
-
-
-class _Pictures:
-    """The picture files of one post, in the export's uploads folder (``uploads``), or the warning
-    that they are left out without it."""
-
-    def __init__(self, path, post, authors, attachments, uploads):
-        self.path, self.post, self.authors = path, post, authors
-        self.attachments, self.uploads = attachments, uploads
-        self.post_id = post.get("wp:post_id")
-        self.left_out, self.notes = [], []
-
-    def figure(self, found):
-        """The ``PictureRef`` for a ``[caption]`` shortcode's ``Figure``, or None to remove it."""
-        if self.uploads is None:
-            self.left_out.append("[caption]")
-            return None
-        raw = self.post.values.get("content:encoded") or ""
-        line = self.post.lines.get("content:encoded", self.post.line) + raw.count("\n", 0, found.offset)
-        relative = self._relative(found.src, "picture", line)
-        if relative is None:
-            self.notes.append(f"picture {found.src or '(no src)'} is not in wp-content/uploads; left out")
-            return None
-        return self._ref(
-            relative,
-            f"picture '{relative}'",
-            alt=found.alt,
-            caption=found.caption,
-            attachment=self.attachments.get(found.attachment_id),
-            line=line,
-        )
-
-    def featured_image(self):
-        """The ``PictureRef`` of the post's featured image, or None."""
-        value, line = self.post.meta.get("_thumbnail_id", ("", 0))
-        if not value or value == "0":
-            return None
-        if self.uploads is None:
-            self.left_out.insert(0, "featured image")
-            return None
-        attachment = self.attachments.get(value)
-        if attachment is None:
-            self.notes.append(f"featured image (attachment {value}) is not in this export; left out")
-            return None
-        relative = self._relative(attachment.url, "featured image", line)
-        if relative is None:
-            self.notes.append(f"featured image {attachment.url} is not in wp-content/uploads; left out")
-            return None
-        return self._ref(
-            relative,
-            f"featured image '{relative}'",
-            alt=attachment.alt,
-            caption=attachment.caption,
-            attachment=attachment,
-            line=line,
-        )
-
-    def warnings(self):
-        found = list(self.notes)
-        if self.left_out:
-            counts = {name: self.left_out.count(name) for name in self.left_out}
-            what = " and ".join(
-                "its featured image"
-                if name == "featured image"
-                else f"{count} {name} picture" + "s" * (count > 1)
-                for name, count in counts.items()
-            )
-            found.append(
-                f"pictures left out ({what}): import with --uploads DIR, the export's "
-                "wp-content/uploads folder, to bring them in; nothing is downloaded"
-            )
-        return found
-
-    def _relative(self, url, what, line):
-        """The path of ``url`` under the uploads folder, or None when it is not in one. Raises
-        ``ImportProblem`` at ``line`` for an address that leads out of the folder."""
-        address = unquote(urlsplit(url.strip()).path)
-        at = address.find(_UPLOADS)
-        if at < 0 or (at > 0 and address[at - 1] != "/"):
-            return None
-        relative = address[at + len(_UPLOADS) :]
-        if not relative.strip("/"):
-            return None
-        where = f"post {self.post_id}: {what} address '{url}'"
-        if relative.startswith("/") or ".." in PurePosixPath(relative).parts:
-            raise ImportProblem(self.path, line, f"{where} leads out of the uploads folder")
-        if problem := control_character_problem(relative):
-            raise ImportProblem(self.path, line, f"{where} {problem}")
-        return relative
-
-    def _ref(self, relative, label, *, alt, caption, attachment, line):
-        uploader = attachment.uploader if attachment is not None else ""
-        credit = (
-            self.authors.get(uploader)
-            or self.authors.get(self.post.get("dc:creator"))
-            or self.post.get("dc:creator")
-            or UNKNOWN_CREDIT
-        )
-        return PictureRef(
-            file=self.uploads.joinpath(*PurePosixPath(relative).parts),
-            folder=self.uploads,
-            label=f"post {self.post_id}: {label}",
-            alt=alt,
-            caption=caption,
-            credit=credit,
-            line=line,
-        )
 
 
 def _remove_shortcodes(content, remove):
@@ -679,10 +506,3 @@ def _paragraphs(content):
         else:
             blocks.append("<p>" + block.replace("\n", "<br>\n") + "</p>")
     return "\n".join(blocks)
-
-
-def _plain(fragment):
-    """Return the text of an HTML ``fragment``: no tags (nor script or style content), entities
-    decoded, whitespace collapsed."""
-    text = html.unescape(nh3.clean(fragment, tags=set(), strip_comments=True))
-    return _SPACE_RUN.sub(" ", text).strip(" ")
