@@ -6,7 +6,7 @@ its current alt text and caption."""
 from django.db.models.signals import post_delete, post_save
 
 from articles import caching
-from articles.models import Article
+from articles.body_pictures import render_bodies_showing
 from photos.models import LeadImage, Photo
 
 
@@ -17,13 +17,13 @@ def lead_image_changed(sender, instance, **kwargs):
 def photo_changed(sender, instance, created=False, **kwargs):
     if created:
         return  # no body can show a picture before it exists
-    shown_in = Article.objects.showing_picture(instance.pk).render_bodies_again()
+    shown_in = render_bodies_showing(instance.pk)
     caching.stories_changed([*instance.leads.values_list("article_id", flat=True), *shown_in])
 
 
 def photo_deleted(sender, instance, **kwargs):
     # The picture desk refuses this while a body shows it; from the shell, the figure goes quietly.
-    caching.stories_changed(Article.objects.showing_picture(instance.pk).render_bodies_again())
+    caching.stories_changed(render_bodies_showing(instance.pk))
 
 
 def connect():

@@ -16,7 +16,7 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
-from articles import pictures, search
+from articles import pictures
 from articles.addresses import slug_address
 from articles.models.redirects import SlugRedirect
 from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle
@@ -143,21 +143,6 @@ class ArticleQuerySet(models.QuerySet):
         """Articles whose body names library picture ``picture_id`` (``photo:12``, not ``photo:123``).
         A regular expression both SQLite (through Django) and PostgreSQL run."""
         return self.filter(body__regex=rf"photo:{int(picture_id)}([^0-9]|$)")
-
-    def render_bodies_again(self):
-        """Render these articles' bodies anew (a picture they show changed its alt text or caption)
-        and store the HTML where it differs, with the search index; return the ids of those changed.
-        Not a save: no revision, no new edit_version or updated time, since nobody edited the story."""
-        changed = []
-        for article in self.only("pk", "headline", "dek", "body", "body_html"):
-            html = render_markdown(article.body)
-            if html != article.body_html:
-                article.body_html = html
-                changed.append(article)
-        if changed:
-            type(changed[0]).objects.bulk_update(changed, ["body_html"])
-            search.index_articles(changed)
-        return [article.pk for article in changed]
 
     def top_per_section(self, per_section):
         """The newest ``per_section`` articles of every section, in one query.
