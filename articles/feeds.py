@@ -8,6 +8,7 @@ leads with a picture sends it as an enclosure (the 1,200 px 16:9 JPEG) and as Me
 """
 
 import copy
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -54,6 +55,24 @@ class XmlSafeFeed:
 
     def add_item(self, *args, **kwargs):
         super().add_item(*_xml_safe(args), **_xml_safe(kwargs))
+
+
+# Site paths in the sanitised body's attributes (nh3 writes every one in double quotes): links to
+# other stories, and a body picture's files, several to a srcset.
+_SITE_PATH = re.compile(r'(\s(?:href|src)=")(/(?!/))')
+_SRCSET = re.compile(r'(\ssrcset=")([^"]*)"')
+_SRCSET_PATH = re.compile(r"(^|,\s*)(/(?!/))")
+
+
+def with_absolute_addresses(html):
+    """``html`` with its site paths made full URLs: a feed reader shows the story away from the site,
+    with no page address to resolve ``/media/…`` or ``/articles/…`` against."""
+
+    def absolute(match):
+        return match.group(1) + absolute_url(match.group(2))
+
+    html = _SITE_PATH.sub(absolute, html)
+    return _SRCSET.sub(lambda m: m.group(1) + _SRCSET_PATH.sub(absolute, m.group(2)) + '"', html)
 
 
 def add_media_content(handler, picture):
@@ -185,7 +204,7 @@ class ArticleFeed(Feed):
 
     def item_extra_kwargs(self, article):
         return {
-            "content": article.body_html,
+            "content": with_absolute_addresses(article.body_html),
             "authors": [
                 {"name": author.name, "uri": absolute_url(author.get_absolute_url())}
                 for author in article.byline_authors

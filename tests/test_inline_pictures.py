@@ -2,6 +2,8 @@
 JPEG versions, rendered once on save; an unknown picture is refused in the form and dropped anywhere
 else; a picture a body shows cannot be deleted from the picture desk."""
 
+import re
+
 import pytest
 
 from articles.models import Article
@@ -132,6 +134,28 @@ def test_the_published_article_page_shows_the_figure(client, make_photo, make_ar
     page = client.get(story.get_absolute_url()).content.decode()
     assert '<figure class="story-figure">' in page
     assert 'alt="Wang Yi greets the envoy"' in page and "The envoy arrives at dawn." in page
+
+
+@pytest.mark.django_db
+def test_a_feed_sends_the_body_pictures_and_links_as_full_addresses(client, make_photo, make_article):
+    from xml.etree import ElementTree
+
+    photo = make_photo()
+    body = f"See [the earlier story](/articles/earlier/), 1/2 done.\n\n![The envoy](photo:{photo.pk})"
+    make_article("Envoy lands", body=body)
+    contents = {
+        "/feeds/latest/": ".//{http://purl.org/rss/1.0/modules/content/}encoded",
+        "/feeds/latest/atom/": ".//{http://www.w3.org/2005/Atom}content",
+    }
+    for url, path in contents.items():
+        html = ElementTree.fromstring(client.get(url).content).find(path).text
+        assert 'href="http://testserver/articles/earlier/"' in html
+        srcsets = re.findall(r'srcset="([^"]+)"', html)
+        candidates = [candidate.split()[0] for srcset in srcsets for candidate in srcset.split(", ")]
+        assert len(candidates) == 9  # three widths in AVIF, WebP and JPEG
+        assert all(c.startswith("http://testserver/media/photos/") for c in candidates)
+        assert re.search(r'src="http://testserver/media/photos/[^"]+\.jpg"', html)
+        assert "1/2 done" in html  # text is left as it was
 
 
 @pytest.mark.django_db
