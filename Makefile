@@ -101,6 +101,15 @@ BENCH_SECONDS ?= 5
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m perf.bench --articles $(BENCH_ARTICLES) --seconds $(BENCH_SECONDS)
 
+# Uncached pages side by side with a Wagtail 8 news site holding the same WAGTAIL_ARTICLES generated
+# stories (perf/wagtail_ref/, installed from PyPI into its own build/wagtail-venv), on
+# WAGTAIL_DATABASE (sqlite or postgresql): each page's req/s and the ratio. Reported, not asserted.
+.PHONY: bench-wagtail
+WAGTAIL_ARTICLES ?= 10000
+WAGTAIL_DATABASE ?= sqlite
+bench-wagtail: $(VENV)/.installed-dev
+	$(BIN)/python -m perf.wagtail_bench --articles $(WAGTAIL_ARTICLES) --database $(WAGTAIL_DATABASE)
+
 # Known vulnerabilities in the installed dependencies (pip-audit); fails when it finds one.
 .PHONY: audit
 audit: $(VENV)/.installed-dev

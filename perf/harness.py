@@ -160,8 +160,11 @@ class Site:
     standard error.
     """
 
-    def __init__(self, env, workers=2, log=None):
+    def __init__(self, env, workers=2, log=None, *, python=sys.executable, app="newsroom.wsgi:application",
+                 cwd=PROJECT, health="/healthz"):  # fmt: skip
+        # python, app, cwd and health serve another project the same way (perf/wagtail_bench.py).
         self.env, self.workers, self.log = env, workers, log
+        self.python, self.app, self.cwd, self.health = python, app, cwd, health
         self.port = None
         self.process = None
 
@@ -173,9 +176,9 @@ class Site:
         self.port = free_port()
         logging = ["--access-logfile", "-"] if self.log else ["--log-level", "warning"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "newsroom.wsgi:application", "--workers", str(self.workers),
+            [self.python, "-m", "gunicorn", self.app, "--workers", str(self.workers),
              "--worker-class", "gthread", "--threads", "4", "--bind", f"127.0.0.1:{self.port}", *logging],
-            cwd=PROJECT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT if self.log else None,
+            cwd=self.cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT if self.log else None,
             start_new_session=True,  # its own process group: stopping it reaches every worker
         )  # fmt: skip
         try:
@@ -195,7 +198,7 @@ class Site:
                 raise RuntimeError(f"gunicorn exited with status {self.process.returncode}")
             try:
                 # 503 is an answer too: the site is up, its database may not be (the fault tests).
-                if self.get("/healthz", timeout=2)[0] in (200, 503):
+                if self.get(self.health, timeout=2)[0] in (200, 503):
                     return
             except OSError:
                 pass
