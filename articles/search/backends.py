@@ -83,8 +83,9 @@ class _Backend:
         """How many visible rows match, counting no further than ``bound``."""
         raise NotImplementedError
 
-    def ranked(self, query, visible, *, limit, offset):
-        """Rows of (article id, rank, snippet, cut before, cut after), best first."""
+    def ranked(self, query, visible, *, limit, offset, window):
+        """The newest ``window`` matches ranked, and the page of them ``limit`` and ``offset`` cut:
+        rows of (article id, rank, snippet, cut before, cut after), best first."""
         raise NotImplementedError
 
 
@@ -114,16 +115,17 @@ class _SQLite(_Backend):
         )
         return self._execute(sql, [query.fts5(), *visible[1], bound])[0][0]
 
-    def ranked(self, query, visible, *, limit, offset):
-        # The page, ranked and cut first (bm25 is cheap, snippet() is not); then snippet() for the
-        # page's rows alone: FTS5 finds each by rowid, within the same MATCH.
+    def ranked(self, query, visible, *, limit, offset, window):
+        # bm25 for the newest ``window`` matches only (FTS5 walks rowids backwards and stops), then the
+        # page cut from them, then snippet() for the page's rows alone: FTS5 finds each by rowid.
         sql = (
-            "WITH page AS MATERIALIZED ("
-            f"  SELECT {self.table}.rowid AS id, -bm25({self.table}, {self.weights}) AS search_rank, "
-            "     a.published_at "
-            f"  FROM {self.table} CROSS JOIN {_ARTICLE} a ON a.id = {self.table}.rowid "
-            f"  WHERE {self.table} MATCH %s AND {visible[0]} "
-            f"  ORDER BY search_rank DESC, a.published_at DESC, {self.table}.rowid DESC LIMIT %s OFFSET %s"
+            "WITH hit AS MATERIALIZED ("
+            f"  SELECT rowid AS id, -bm25({self.table}, {self.weights}) AS search_rank FROM {self.table} "
+            f"  WHERE {self.table} MATCH %s AND {visible[0]} ORDER BY rowid DESC LIMIT %s"
+            "), page AS MATERIALIZED ("
+            "  SELECT hit.id, hit.search_rank, a.published_at "
+            f"  FROM hit CROSS JOIN {_ARTICLE} a ON a.id = hit.id "
+            "   ORDER BY hit.search_rank DESC, a.published_at DESC, hit.id DESC LIMIT %s OFFSET %s"
             ") "
             f"SELECT page.id, page.search_rank, snippet({self.table}, 3, %s, %s, '…', {SNIPPET_WORDS}) "
             f"FROM page CROSS JOIN {self.table} ON {self.table}.rowid = page.id "
@@ -131,7 +133,7 @@ class _SQLite(_Backend):
             "ORDER BY page.search_rank DESC, page.published_at DESC, page.id DESC"
         )
         match = query.fts5()
-        params = [match, *visible[1], limit, offset, MATCH_START, MATCH_END, match]
+        params = [match, *visible[1], window, limit, offset, MATCH_START, MATCH_END, match]
         # snippet() marks its own cuts with the ellipsis.
         return [(*row, False, False) for row in self._execute(sql, params)]
 
@@ -165,8 +167,9 @@ class _PostgreSQL(_Backend):
         )
         return self._execute(sql, [*tsquery_params, *visible[1], bound])[0][0]
 
-    def ranked(self, query, visible, *, limit, offset):
-        # The inner query ranks and cuts the page; ts_headline, the costly part, runs on that page only.
+    def ranked(self, query, visible, *, limit, offset, window):
+        # The newest ``window`` matches, ranked and cut to the page; ts_headline, the costly part,
+        # runs on that page only.
         tsquery, tsquery_params = query.tsquery()
         sql = (
             "SELECT hit.article_id, hit.search_rank, snippet.text, "
@@ -174,11 +177,13 @@ class _PostgreSQL(_Backend):
             "  snippet_at.position > 0 "
             "    AND snippet_at.position + length(snippet_at.plain) <= length(hit.body) "
             "FROM ("
-            "  SELECT d.article_id, d.body, q.query, ts_rank(d.document, q.query) AS search_rank, "
+            "  SELECT w.article_id, w.body, w.query, ts_rank(w.document, w.query) AS search_rank, "
             "     a.published_at, a.id "
-            f"  FROM {self.table} d JOIN {_ARTICLE} a ON a.id = d.article_id "
-            f"   CROSS JOIN (SELECT {tsquery} AS query) AS q "
-            f"  WHERE d.document @@ q.query AND {visible[0]} "
+            "  FROM ("
+            "    SELECT d.article_id, d.body, d.document, q.query "
+            f"    FROM {self.table} d CROSS JOIN (SELECT {tsquery} AS query) AS q "
+            f"    WHERE d.document @@ q.query AND {visible[0]} ORDER BY d.article_id DESC LIMIT %s"
+            f"  ) w JOIN {_ARTICLE} a ON a.id = w.article_id "
             "   ORDER BY search_rank DESC, a.published_at DESC, a.id DESC LIMIT %s OFFSET %s"
             ") hit "
             "CROSS JOIN LATERAL ts_headline('english', hit.body, hit.query, %s) AS snippet(text) "
@@ -187,7 +192,7 @@ class _PostgreSQL(_Backend):
             "ORDER BY hit.search_rank DESC, hit.published_at DESC, hit.id DESC"
         )
         params = [
-            *tsquery_params, *visible[1], limit, offset,
+            *tsquery_params, *visible[1], window, limit, offset,
             self.headline_options, MATCH_START, MATCH_END,
         ]  # fmt: skip
         return self._execute(sql, params)

@@ -13,6 +13,10 @@ from articles.search.query import ParsedQuery, clean_query, parse_query
 # Counting stops here: past it the page says "more than 1,000 stories" and the Paginator offers
 # the best 1,000, so neither the count nor a deep page costs more with a broader query.
 COUNT_BOUND = 1000
+# Ranking reads this many matches at most, the newest (highest ids) when more match: a broad
+# query's best stories among the latest this-many, at a cost that does not grow with the archive.
+# Up to it (every query with a count shown exactly) the ranking covers every match.
+RANK_WINDOW = 1000
 
 
 class SearchResults:
@@ -90,7 +94,7 @@ class SearchResults:
         visible = self._visible(backend)
         if visible is None:
             return []
-        rows = backend.ranked(self.query, visible, limit=limit, offset=offset)
+        rows = backend.ranked(self.query, visible, limit=limit, offset=offset, window=RANK_WINDOW)
         articles = {article.pk: article for article in self.queryset.filter(pk__in=[row[0] for row in rows])}
         page = []
         for article_id, rank, snippet, cut_before, cut_after in rows:
