@@ -1,8 +1,9 @@
 """How long one search takes in-process (no HTTP), at archive scale: p50/p95/max over 50 fixed queries.
 
-Seeds ``--articles`` public stories (perf/seed.py) into a scratch database, a SQLite file under
-build/search-bench/ or the PostgreSQL database of ``--database-url`` (its name must start with
-``search_bench`` or ``srch_``; it is created when missing). A database already holding exactly that
+Seeds ``--articles`` public stories (perf/seed.py) into a scratch database: a SQLite file under
+build/search-bench/ (or another under build/, as ``--database-url sqlite:///…``) or the PostgreSQL
+database of ``--database-url`` (its name must start with ``search_bench`` or ``srch_``; it is
+created when missing). A database already holding exactly that
 many stories is reused, so a second run skips the seeding. Then each query goes through the search
 page's code path: ``search_articles`` on the published stories (``for_list``), ``count()`` and the
 first page of 20 with its snippets, after a few warm-up rounds. ``make bench-search`` runs it
@@ -56,6 +57,12 @@ def scratch_database(database_url):
     if not database_url:
         WORK_DIR.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{WORK_DIR / 'search.sqlite3'}"
+    if database_url.startswith("sqlite:"):
+        path = Path(database_url.removeprefix("sqlite:///")).resolve()
+        if not path.is_relative_to(PROJECT / "build"):
+            sys.exit(f"--database-url: a scratch SQLite file under {PROJECT / 'build'}, not {path}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{path}"
     server, name = database_url.rsplit("/", 1)
     if not name.startswith(("search_bench", "srch_")):
         sys.exit(f"--database-url: a scratch database named search_bench… or srch_…, not {name!r}")
@@ -135,14 +142,14 @@ def main():
             one_search(query)
     timings, shown = {}, {}
     for _ in range(args.rounds):
-        for kind, query in QUERIES:
+        for _kind, query in QUERIES:
             started = time.perf_counter()
             shown[query] = one_search(query)
             timings.setdefault(query, []).append((time.perf_counter() - started) * 1000)
 
     print(f"\n{connection.vendor}, {args.articles:,} stories, {args.rounds} rounds (median per query)")
     print(f"{'query':<28} {'count':>8} {'rows':>4} {'median ms':>9}")
-    for kind, query in QUERIES:
+    for _kind, query in QUERIES:
         count, rows = shown[query]
         print(f"{query:<28} {count:>8,} {rows:>4} {statistics.median(timings[query]):>9.1f}")
     print(f"\n{'kind':<12} {'queries':>7} {'p50 ms':>7} {'p95 ms':>7} {'max ms':>7}")
