@@ -122,3 +122,11 @@ BENCH_IMPORT_ARTICLES ?= 100000
 BENCH_IMPORT_FORMAT ?= md
 bench-import: $(VENV)/.installed
 	$(BIN)/python -m perf.import_bench --articles $(BENCH_IMPORT_ARTICLES) --format $(BENCH_IMPORT_FORMAT)
+
+# One search in-process (count + first page with snippets) over 50 fixed queries on ARCHIVE seeded
+# stories: p50/p95/max ms. SQLite in build/search-bench/ unless DATABASE_URL names a scratch
+# PostgreSQL database (search_bench… or srch_…); a database already holding ARCHIVE stories is reused.
+.PHONY: bench-search
+ARCHIVE ?= 100000
+bench-search: $(VENV)/.installed
+	$(BIN)/python -m perf.search_bench --articles $(ARCHIVE) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))

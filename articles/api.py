@@ -123,6 +123,7 @@ def list_articles(request, params: Query[ArticleFilters]):
 
     return {
         "count": paginator.count,
+        "more_than_count": getattr(ordered, "more", False),  # only a search's count is bounded
         "page": current.number,
         "pages": paginator.num_pages,
         "next": page_url(current.next_page_number()) if current.has_next() else None,

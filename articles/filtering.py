@@ -5,11 +5,14 @@ means the same articles everywhere. Validation happens here, where input enters:
 is a 400, an unknown tag or section a 404, so no odd parameter ever reaches a queryset or a 500.
 """
 
+import re
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
 from django.core.exceptions import BadRequest
 from django.http import Http404
+from django.utils import timezone
 
 from articles.models import Article, Section
 from articles.slugs import is_slug
@@ -91,3 +94,49 @@ class ListFilters:
     def chips(self):
         """The chosen tags, each with the link that removes it."""
         return [{"tag": tag, "remove_url": self.url_removing(tag)} for tag in self.tags]
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _valid_date(value, name):
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        if not _DATE.fullmatch(value):
+            raise ValueError
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"“{value[:40]}” is not a date: give {name}= as YYYY-MM-DD.") from None
+
+
+@dataclass
+class DateRange:
+    """Publication dates ``from=`` and ``to=`` (YYYY-MM-DD, both days included, the site's time zone)."""
+
+    start: date | None = None
+    end: date | None = None
+
+    @classmethod
+    def from_request(cls, request):
+        """Parse ``from=`` and ``to=``; raise BadRequest for a malformed date or a range ending first."""
+        start = _valid_date(request.GET.get("from", ""), "from")
+        end = _valid_date(request.GET.get("to", ""), "to")
+        if start and end and start > end:
+            raise BadRequest("The date range ends before it starts: swap from= and to=.")
+        return cls(start=start, end=end)
+
+    @property
+    def active(self):
+        return bool(self.start or self.end)
+
+    def apply(self, queryset):
+        """``queryset`` narrowed to articles published within the range."""
+        zone = timezone.get_current_timezone()
+        if self.start:
+            queryset = queryset.filter(published_at__gte=datetime.combine(self.start, time.min, zone))
+        if self.end and self.end < date.max:  # the day after the end, exclusive
+            after = datetime.combine(self.end + timedelta(days=1), time.min, zone)
+            queryset = queryset.filter(published_at__lt=after)
+        return queryset

@@ -185,7 +185,13 @@ def every_version(picture):
 class ArticlePage(Schema):
     """One page of a list of articles."""
 
-    count: int = Field(description="Articles matching, on every page.")
+    count: int = Field(
+        description=(
+            "Articles matching, on every page. A search counts to 1,000 at most: with more_than_count "
+            "true, more match, and the pages hold the best matches among the newest 1,000."
+        )
+    )
+    more_than_count: bool = Field(False, description="True when more articles match than count says.")
     page: int = Field(description="This page's number, from 1.")
     pages: int = Field(description="How many pages there are (1 when nothing matches).")
     next: AbsoluteUrl | None = Field(description="The next page, or null on the last.")

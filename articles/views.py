@@ -17,7 +17,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from articles import caching, search
 from articles.addresses import absolute_url
-from articles.filtering import ListFilters
+from articles.filtering import DateRange, ListFilters
 from articles.models import (
     BYLINES_PREFETCH,
     TOPICS_PREFETCH,
@@ -266,7 +266,8 @@ def server_error(request):
 
 @public_page
 class SearchResults(CardPictures, ListView):
-    """Full-text search, ranked, narrowed by the list pages' ``section=`` and ``tag=`` filters."""
+    """Full-text search, ranked, narrowed by the list pages' ``section=`` and ``tag=`` filters and
+    by a publication date range (``from=``, ``to=``)."""
 
     template_name = "articles/search.html"
     context_object_name = "articles"
@@ -275,10 +276,11 @@ class SearchResults(CardPictures, ListView):
     def get(self, request, *args, **kwargs):
         self.query = search.clean_query(request.GET.get("q", ""))
         self.filters = ListFilters.from_request(request)
+        self.dates = DateRange.from_request(request)
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        matching = self.filters.apply(Article.objects.published()).for_list()
+        matching = self.dates.apply(self.filters.apply(Article.objects.published())).for_list()
         return search.search_articles(self.query, matching)
 
     def get_context_data(self, **kwargs):
@@ -290,6 +292,8 @@ class SearchResults(CardPictures, ListView):
             searched=self.object_list.searched,
             filters=self.filters,
             chips=chips,
+            dates=self.dates,
             total=self.object_list.count(),
+            more=self.object_list.more,  # total is then a lower bound: "more than 1,000"
             **kwargs,
         )

@@ -1,0 +1,210 @@
+"""The two search backends, picked by the database vendor, with the same behaviour.
+
+- SQLite: ``articles_search_index``, an FTS5 table over headline, dek, tag names and plain body text
+  (porter stemming), ranked by ``bm25`` with column weights, snippets by ``snippet()``.
+- PostgreSQL: ``articles_search_document`` holds the same four columns and a generated, weighted
+  ``tsvector`` (headline A, dek and tags B, body C) under a GIN index; ranks by ``ts_rank``,
+  snippets by ``ts_headline``.
+
+Every search is one statement for the count and one for the page. Visibility comes in as
+``visible``: ``(sql, params)`` of an ``EXISTS`` over the caller's queryset, correlated on the index
+row's key (``outer_key``), so the database checks only the rows that match, by primary key, instead
+of first listing every public id. The page's statement ranks and cuts to the page first; snippets,
+the costly part, are made for that page's rows only.
+"""
+
+from django.db import NotSupportedError
+
+SNIPPET_WORDS = 32
+
+# Private-use characters: the database wraps matched words in the first two, PostgreSQL's stored text
+# carries the other two in place of < and > (ts_headline drops anything that looks like an HTML
+# tag). Article text is stripped of all four when indexed, so they can only come from us.
+MATCH_START, MATCH_END, LESS_THAN, GREATER_THAN = "\ue000", "\ue001", "\ue002", "\ue003"
+MARKERS = (MATCH_START, MATCH_END, LESS_THAN, GREATER_THAN)
+
+# Backends -----------------------------------------------------------------------------------------
+# Table names are fixed by migration 0004 (which creates them) and by the models' default tables.
+
+_ARTICLE, _TAGGED, _TAG = "articles_article", "articles_taggedarticle", "articles_tag"
+
+
+class _Backend:
+    table = ""
+    key = ""
+    outer_key = ""  # the index row's article id as the search statements name it
+    tag_names = ""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def _tags_of(self, article_sql):
+        return (
+            f"(SELECT coalesce({self.tag_names}, '') FROM {_TAGGED} JOIN {_TAG} ON {_TAG}.id = "
+            f"{_TAGGED}.tag_id WHERE {_TAGGED}.content_object_id = {article_sql})"
+        )
+
+    def _execute(self, sql, params=()):
+        with self.connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall() if cursor.description else None
+
+    def delete(self, article_id):
+        self._execute(f"DELETE FROM {self.table} WHERE {self.key} = %s", [article_id])
+
+    def write_many(self, rows):
+        """Write each (article id, headline, dek, body) of ``rows``, as ``write`` does, in one call."""
+        with self.connection.cursor() as cursor:
+            cursor.executemany(self.write_sql(), [self.write_params(*row) for row in rows])
+
+    def write(self, article_id, *, headline, dek, body):
+        self._execute(self.write_sql(), self.write_params(article_id, headline, dek, body))
+
+    def refresh_tags(self, *, article_id=None, tag_id=None):
+        if tag_id is not None:
+            which = f"SELECT content_object_id FROM {_TAGGED} WHERE tag_id = %s"
+            where, params = f"{self.key} IN ({which})", [tag_id]
+        else:
+            where, params = f"{self.key} = %s", [article_id]
+        tags = self._tags_of(f"{self.table}.{self.key}")
+        self._execute(f"UPDATE {self.table} SET tags = {tags} WHERE {where}", params)
+
+    def prune(self):
+        self._execute(f"DELETE FROM {self.table} WHERE {self.key} NOT IN (SELECT id FROM {_ARTICLE})")
+
+    def write_sql(self):
+        """The statement writing one row: (article id, headline, dek, tags, body) in, tags found."""
+        raise NotImplementedError
+
+    def write_params(self, article_id, headline, dek, body):
+        raise NotImplementedError
+
+    def count(self, query, visible, *, bound):
+        """How many visible rows match, counting no further than ``bound``."""
+        raise NotImplementedError
+
+    def ranked(self, query, visible, *, limit, offset, window):
+        """The newest ``window`` matches ranked, and the page of them ``limit`` and ``offset`` cut:
+        rows of (article id, rank, snippet, cut before, cut after), best first."""
+        raise NotImplementedError
+
+
+class _SQLite(_Backend):
+    table = "articles_search_index"
+    key = "rowid"
+    outer_key = "articles_search_index.rowid"
+    tag_names = "group_concat(articles_tag.name, ', ')"
+    # bm25 weights per column (headline, dek, tags, body): a headline match outranks a body that
+    # repeats the word a dozen times, as it does on PostgreSQL with its A/B/C weights.
+    weights = "20.0, 5.0, 5.0, 1.0"
+
+    def write_sql(self):
+        return (
+            f"INSERT OR REPLACE INTO {self.table} (rowid, headline, dek, tags, body) "
+            f"VALUES (%s, %s, %s, {self._tags_of('%s')}, %s)"
+        )
+
+    def write_params(self, article_id, headline, dek, body):
+        return [article_id, headline, dek, article_id, body]
+
+    def count(self, query, visible, *, bound):
+        # FTS5 hands over the matches in rowid order; the LIMIT stops it at the bound.
+        sql = (
+            f"SELECT count(*) FROM (SELECT 1 FROM {self.table} WHERE {self.table} MATCH %s "
+            f"AND {visible[0]} LIMIT %s)"
+        )
+        return self._execute(sql, [query.fts5(), *visible[1], bound])[0][0]
+
+    def ranked(self, query, visible, *, limit, offset, window):
+        # bm25 for the newest ``window`` matches only (FTS5 walks rowids backwards and stops), then the
+        # page cut from them, then snippet() for the page's rows alone: FTS5 finds each by rowid.
+        sql = (
+            "WITH hit AS MATERIALIZED ("
+            f"  SELECT rowid AS id, -bm25({self.table}, {self.weights}) AS search_rank FROM {self.table} "
+            f"  WHERE {self.table} MATCH %s AND {visible[0]} ORDER BY rowid DESC LIMIT %s"
+            "), page AS MATERIALIZED ("
+            "  SELECT hit.id, hit.search_rank, a.published_at "
+            f"  FROM hit CROSS JOIN {_ARTICLE} a ON a.id = hit.id "
+            "   ORDER BY hit.search_rank DESC, a.published_at DESC, hit.id DESC LIMIT %s OFFSET %s"
+            ") "
+            f"SELECT page.id, page.search_rank, snippet({self.table}, 3, %s, %s, '…', {SNIPPET_WORDS}) "
+            f"FROM page CROSS JOIN {self.table} ON {self.table}.rowid = page.id "
+            f"WHERE {self.table} MATCH %s "
+            "ORDER BY page.search_rank DESC, page.published_at DESC, page.id DESC"
+        )
+        match = query.fts5()
+        params = [match, *visible[1], window, limit, offset, MATCH_START, MATCH_END, match]
+        # snippet() marks its own cuts with the ellipsis.
+        return [(*row, False, False) for row in self._execute(sql, params)]
+
+
+class _PostgreSQL(_Backend):
+    table = "articles_search_document"
+    key = "article_id"
+    outer_key = "d.article_id"
+    tag_names = "string_agg(articles_tag.name, ', ' ORDER BY articles_tag.name)"
+    headline_options = f"StartSel={MATCH_START}, StopSel={MATCH_END}, MaxWords={SNIPPET_WORDS}, MinWords=20"
+
+    def write_sql(self):
+        return (
+            f"INSERT INTO {self.table} (article_id, headline, dek, tags, body) "
+            f"VALUES (%s, %s, %s, {self._tags_of('%s')}, %s) "
+            "ON CONFLICT (article_id) DO UPDATE SET headline = EXCLUDED.headline, dek = EXCLUDED.dek, "
+            "tags = EXCLUDED.tags, body = EXCLUDED.body"
+        )
+
+    def write_params(self, article_id, headline, dek, body):
+        def stored(text):  # ts_headline would drop anything shaped like an HTML tag
+            return text.replace("<", LESS_THAN).replace(">", GREATER_THAN)
+
+        return [article_id, stored(headline), stored(dek), article_id, stored(body)]
+
+    def count(self, query, visible, *, bound):
+        tsquery, tsquery_params = query.tsquery()
+        sql = (
+            f"SELECT count(*) FROM (SELECT 1 FROM {self.table} d "
+            f"WHERE d.document @@ {tsquery} AND {visible[0]} LIMIT %s) AS hit"
+        )
+        return self._execute(sql, [*tsquery_params, *visible[1], bound])[0][0]
+
+    def ranked(self, query, visible, *, limit, offset, window):
+        # The newest ``window`` matches, ranked and cut to the page; ts_headline, the costly part,
+        # runs on that page only.
+        tsquery, tsquery_params = query.tsquery()
+        sql = (
+            "SELECT hit.article_id, hit.search_rank, snippet.text, "
+            "  snippet_at.position > 1, "
+            "  snippet_at.position > 0 "
+            "    AND snippet_at.position + length(snippet_at.plain) <= length(hit.body) "
+            "FROM ("
+            "  SELECT w.article_id, w.body, w.query, ts_rank(w.document, w.query) AS search_rank, "
+            "     a.published_at, a.id "
+            "  FROM ("
+            "    SELECT d.article_id, d.body, d.document, q.query "
+            f"    FROM {self.table} d CROSS JOIN (SELECT {tsquery} AS query) AS q "
+            f"    WHERE d.document @@ q.query AND {visible[0]} ORDER BY d.article_id DESC LIMIT %s"
+            f"  ) w JOIN {_ARTICLE} a ON a.id = w.article_id "
+            "   ORDER BY search_rank DESC, a.published_at DESC, a.id DESC LIMIT %s OFFSET %s"
+            ") hit "
+            "CROSS JOIN LATERAL ts_headline('english', hit.body, hit.query, %s) AS snippet(text) "
+            "CROSS JOIN LATERAL (SELECT plain, strpos(hit.body, plain) AS position "
+            "  FROM replace(replace(snippet.text, %s, ''), %s, '') AS plain) AS snippet_at "
+            "ORDER BY hit.search_rank DESC, hit.published_at DESC, hit.id DESC"
+        )
+        params = [
+            *tsquery_params, *visible[1], window, limit, offset,
+            self.headline_options, MATCH_START, MATCH_END,
+        ]  # fmt: skip
+        return self._execute(sql, params)
+
+
+BACKENDS = {"sqlite": _SQLite, "postgresql": _PostgreSQL}
+
+
+def backend_for(connection):
+    try:
+        return BACKENDS[connection.vendor](connection)
+    except KeyError:
+        raise NotSupportedError(
+            f"Search runs on SQLite or PostgreSQL; this database is {connection.vendor}."
+        ) from None
