@@ -113,3 +113,13 @@ BENCH_IMPORT_ARTICLES ?= 100000
 BENCH_IMPORT_FORMAT ?= md
 bench-import: $(VENV)/.installed
 	$(BIN)/python -m perf.import_bench --articles $(BENCH_IMPORT_ARTICLES) --format $(BENCH_IMPORT_FORMAT)
+
+# Newsroom at archive scale (perf/archive_bench.py): generates ARCHIVE stories (kept in build/archive/
+# for the next run of that size), imports them into a fresh database (SQLite under build/archive/, or
+# ARCHIVE_DATABASE_URL, a PostgreSQL database dropped and made again), then every page kind, search
+# and the admin, uncached, ARCHIVE_SECONDS each: import rate and peak RSS, req/s, p50/p95, queries.
+.PHONY: bench-archive
+ARCHIVE ?= 100000
+ARCHIVE_SECONDS ?= 3
+bench-archive: $(VENV)/.installed
+	ARCHIVE_DATABASE_URL="$(ARCHIVE_DATABASE_URL)" $(BIN)/python -m perf.archive_bench --count $(ARCHIVE) --seconds $(ARCHIVE_SECONDS)
