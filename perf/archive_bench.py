@@ -24,7 +24,6 @@ only; every loop is bounded.
 
 import argparse
 import os
-import re
 import secrets
 import shutil
 import statistics
@@ -85,7 +84,7 @@ def generate(count):
     partial = WORK / f"stories-{count}.partial"
     shutil.rmtree(partial, ignore_errors=True)
     start = time.perf_counter()
-    command = [sys.executable, "-m", "perf.generate", str(partial), "--count", str(count), "--seed", str(SEED)]
+    command = [sys.executable, "-m", "perf.generate", partial, "--count", str(count), "--seed", str(SEED)]
     subprocess.run(command, cwd=PROJECT, check=True, stdout=subprocess.DEVNULL, timeout=4 * 3600)
     (partial / ".complete").touch()
     shutil.rmtree(files, ignore_errors=True)
