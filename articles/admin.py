@@ -6,7 +6,7 @@ from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Max, Min, Prefetch
+from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -163,16 +163,20 @@ class PublishedYearFilter(admin.SimpleListFilter):
     """Publication year, in place of a date hierarchy: Django's asks the database for the distinct
     years (or months) of every article, a scan of the whole archive on each change list. The first
     and last publication times are two reads of an index, and the years between them are the
-    choices (a year without stories shows an empty list)."""
+    choices (a year without stories shows an empty list). Its parameter is the hierarchy's, so
+    a bookmarked ?published_at__year=YYYY keeps working."""
 
     title = "year published"
     parameter_name = "published_at__year"
 
     def lookups(self, request, model_admin):
-        span = model_admin.model.objects.aggregate(first=Min("published_at"), last=Max("published_at"))
-        if span["first"] is None:
+        # Two queries, not MIN() and MAX() in one: SQLite reads an index for a lone MIN or MAX only.
+        stories = model_admin.model.objects.filter(published_at__isnull=False)
+        times = stories.values_list("published_at", flat=True)
+        first, last = times.order_by("published_at").first(), times.order_by("-published_at").first()
+        if first is None:
             return []
-        first, last = timezone.localtime(span["first"]).year, timezone.localtime(span["last"]).year
+        first, last = timezone.localtime(first).year, timezone.localtime(last).year
         return [(str(year), str(year)) for year in range(last, first - 1, -1)]
 
     def queryset(self, request, queryset):
