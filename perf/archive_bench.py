@@ -1,6 +1,7 @@
 """Newsroom at archive scale: import N generated stories, then time every kind of page, uncached.
 
     python -m perf.archive_bench [--count 100000] [--database-url URL] [--seconds 3] [--clients 4]
+                                 [--pages-only]
 
 1. Generates ``count`` Markdown stories with perf/generate.py under build/archive/stories-N/, or
    reuses them when a finished set for that N is there (the same seed gives the same files).
@@ -13,8 +14,10 @@
 3. Counts the queries of each page once, in this process (Django's test client against the same
    database), then serves the site with 2 gunicorn workers and no Redis (so no page cache) and
    runs ``clients`` keep-alive connections on each page kind for ``seconds``, round-robin over its
-   addresses: requests/s, p50 and p95 latency. The admin pages are fetched as a superuser made
-   for the run, with its session cookie.
+   addresses: requests/s, p50 and p95 latency, and one client alone for a request's own time. The
+   admin pages are fetched as a superuser made for the run, with its session cookie. A page slower
+   than 30 s a request is reported as such. ``--pages-only`` skips steps 1 and 2 and measures the
+   database a previous run filled.
 
 Target (issue "Archive scale", part 3, at 1,000,000 on PostgreSQL): import at 2,000 stories/s or
 more in under 1 GB; the admin's change list and a change form under 200 ms. Reported, not asserted:
