@@ -130,3 +130,12 @@ bench-import: $(VENV)/.installed
 ARCHIVE ?= 100000
 bench-search: $(VENV)/.installed
 	$(BIN)/python -m perf.search_bench --articles $(ARCHIVE) $(if $(DATABASE_URL),--database-url $(DATABASE_URL))
+
+# Newsroom at archive scale (perf/archive_bench.py): generates ARCHIVE stories (kept in build/archive/
+# for the next run of that size), imports them into a fresh database (SQLite under build/archive/, or
+# ARCHIVE_DATABASE_URL, a PostgreSQL database dropped and made again), then every page kind, search
+# and the admin, uncached, ARCHIVE_SECONDS each: import rate and peak RSS, req/s, p50/p95, queries.
+.PHONY: bench-archive
+ARCHIVE_SECONDS ?= 3
+bench-archive: $(VENV)/.installed
+	ARCHIVE_DATABASE_URL="$(ARCHIVE_DATABASE_URL)" $(BIN)/python -m perf.archive_bench --count $(ARCHIVE) --seconds $(ARCHIVE_SECONDS)

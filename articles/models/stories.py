@@ -287,6 +287,8 @@ class Article(models.Model):
             models.Index(fields=["status", "-published_at", "-id"], name="article_public_newest"),
             models.Index(fields=["section", "status", "-published_at", "-id"], name="article_section_newest"),
             models.Index(fields=["status", "-featured", "-published_at", "-id"], name="article_lead_story"),
+            # The admin's change list: every state, newest first (the default ordering), a page at a time.
+            models.Index(fields=["-published_at", "-id"], name="article_newest_any_state"),
             # Imports find earlier articles by source; the unique constraint's index is partial
             # (source_id != ''), which SQLite will not use for "source_id IN (…)".
             models.Index(fields=["source_name", "source_id"], name="article_by_import_source"),
