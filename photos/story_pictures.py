@@ -8,7 +8,7 @@ from django.db.models import F
 
 from articles.pictures import Picture, Version, register_source
 from photos.models import Photo, Rendition
-from photos.renditions import INLINE, STANDARD, Spec, focal_key, renditions
+from photos.renditions import INLINE, STANDARD, focal_key, renditions
 
 _RATIO_OF = {spec.name: spec.ratio for spec in (*STANDARD, *INLINE)}
 
@@ -27,7 +27,7 @@ def as_picture(photo, stored):
             width=rendition.width,
             height=rendition.height,
             format=rendition.format,
-            ratio=Spec.parse(rendition.spec).ratio,
+            ratio=_RATIO_OF[rendition.spec],
             size=rendition.size,
         )
         for rendition in stored
