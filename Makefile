@@ -28,6 +28,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: $(VENV)/.installed .secret_key
 	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py migrate --noinput
+	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py refresh_cards
 	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py load_sample_content
 	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py load_sample_pictures
@@ -79,6 +80,7 @@ screenshots: $(VENV)/.installed-dev
 WEB_CONCURRENCY ?= 2
 serve: $(VENV)/.installed .secret_key
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python manage.py migrate --noinput
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python manage.py refresh_cards
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python -m gunicorn newsroom.wsgi \
 		--workers $(WEB_CONCURRENCY) --worker-class gthread --threads 4 --bind $(HOST):$(PORT)

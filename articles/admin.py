@@ -6,7 +6,6 @@ from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from articles import publishing
+from articles import cards, publishing
 from articles.autotag import parse_aliases
 from articles.forms import ArticleAdminForm, ScheduleForm
 from articles.models import (
@@ -47,6 +46,24 @@ class EditorsWriteWhatReadersSee:
         return [*readonly, *self.reader_facing_fields]
 
 
+class RefreshesCardsOnce:
+    """One save here may touch a story's card data many times (the story, each byline, tag and
+    correction; an author or tag on thousands of stories): it is worked out once, at the end of the
+    request (articles/cards.py)."""
+
+    def changeform_view(self, *args, **kwargs):
+        with cards.batched():
+            return super().changeform_view(*args, **kwargs)
+
+    def changelist_view(self, *args, **kwargs):  # bulk actions and list-editable saves
+        with cards.batched():
+            return super().changelist_view(*args, **kwargs)
+
+    def delete_view(self, *args, **kwargs):
+        with cards.batched():
+            return super().delete_view(*args, **kwargs)
+
+
 @admin.register(Section)
 class SectionAdmin(EditorsWriteWhatReadersSee, admin.ModelAdmin):
     list_display = ["name", "slug", "position"]
@@ -56,7 +73,7 @@ class SectionAdmin(EditorsWriteWhatReadersSee, admin.ModelAdmin):
 
 
 @admin.register(Author)
-class AuthorAdmin(EditorsWriteWhatReadersSee, admin.ModelAdmin):
+class AuthorAdmin(RefreshesCardsOnce, EditorsWriteWhatReadersSee, admin.ModelAdmin):
     reader_facing_fields = ("bio",)
     list_display = ["name", "slug", "user"]
     search_fields = ["name"]
@@ -65,7 +82,7 @@ class AuthorAdmin(EditorsWriteWhatReadersSee, admin.ModelAdmin):
 
 
 @admin.register(Tag)
-class TagAdmin(EditorsWriteWhatReadersSee, admin.ModelAdmin):
+class TagAdmin(RefreshesCardsOnce, EditorsWriteWhatReadersSee, admin.ModelAdmin):
     """Topics, with the aliases auto-tagging finds them by (articles.autotag)."""
 
     list_display = ["name", "slug", "alias_list"]
@@ -194,7 +211,7 @@ class ArchiveChangeList(ChangeList):
 
 
 @admin.register(Article)
-class ArticleAdmin(SimpleHistoryAdmin):
+class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
     form = ArticleAdminForm
     list_display = ["headline", "section", "state", "published_at", "byline", "updated_at"]
     list_filter = [
@@ -233,8 +250,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
     ]
 
     def get_queryset(self, request):
-        bylines = ArticleAuthor.objects.select_related("author").order_by("position", "pk")
-        return super().get_queryset(request).prefetch_related(Prefetch("bylines", queryset=bylines))
+        # The change list's bylines come from each story's card data.
+        return super().get_queryset(request).with_cards()
 
     def get_changelist(self, request, **kwargs):
         return ArchiveChangeList
@@ -288,7 +305,8 @@ class ArticleAdmin(SimpleHistoryAdmin):
             article = self.get_object(request, unquote(object_id))
             if article is None or not self.has_change_permission(request, article):
                 raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        with cards.batched():  # a revert, like the change form, refreshes the card once
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

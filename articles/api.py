@@ -21,7 +21,7 @@ from ninja.errors import ValidationError
 from articles.addresses import absolute_url
 from articles.filtering import ListFilters
 from articles.models import Article, Section, SlugRedirect
-from articles.pictures import SHARE_RATIOS, attach_lead_pictures
+from articles.paging import BoundedPaginator
 from articles.revalidation import revalidated
 from articles.schemas import (
     ARTICLE_SLUG,
@@ -105,10 +105,11 @@ def list_articles(request, params: Query[ArticleFilters]):
     query = params.q.strip()
 
     matching = filters.apply(Article.objects.published()).for_list()
-    # Both take their card data (section, bylines, tags) from for_list(): a fixed number of queries.
+    # Both take their card data (section, bylines, tags, picture) from for_list(): one query a page.
     ordered = search_articles(query, matching) if query else matching.newest_first()
 
-    paginator = Paginator(ordered, PAGE_SIZE)
+    # A search bounds its own count; a plain list's is bounded by its paginator (articles/paging.py).
+    paginator = Paginator(ordered, PAGE_SIZE) if query else BoundedPaginator(ordered, PAGE_SIZE)
     try:
         current = paginator.page(params.page)
     except EmptyPage:
@@ -123,13 +124,12 @@ def list_articles(request, params: Query[ArticleFilters]):
 
     return {
         "count": paginator.count,
-        "more_than_count": getattr(ordered, "more", False),  # only a search's count is bounded
+        "more_than_count": ordered.more if query else paginator.more,
         "page": current.number,
         "pages": paginator.num_pages,
         "next": page_url(current.next_page_number()) if current.has_next() else None,
         "previous": page_url(current.previous_page_number()) if current.has_previous() else None,
-        # The page's pictures in one query, however many of its stories have one.
-        "results": attach_lead_pictures(list(current.object_list), ratios=SHARE_RATIOS),
+        "results": list(current.object_list),
     }
 
 
@@ -159,7 +159,7 @@ def get_article(request, slug: ArticleSlug):
         return HttpResponsePermanentRedirect(
             reverse("api:get_article", kwargs={"slug": destination.article.slug})
         )
-    return attach_lead_pictures([destination.article], ratios=SHARE_RATIOS)[0]
+    return destination.article
 
 
 @api.get(

@@ -22,6 +22,17 @@ class ArticlesConfig(AppConfig):
         post_save.connect(search.tag_saved, sender=Tag, dispatch_uid="search_tag_saved")
         post_migrate.connect(search.database_flushed, sender=self, dispatch_uid="search_flushed")
 
+        # Each story's card data (articles/cards.py) follows the story and everything it shows.
+        from articles import cards
+        from articles.models import ArticleAuthor, Author, Correction
+
+        post_save.connect(cards.article_saved, sender=Article, dispatch_uid="card_article")
+        for model in (ArticleAuthor, TaggedArticle, Correction):
+            for signal in (post_save, post_delete):
+                signal.connect(cards.part_changed, sender=model, dispatch_uid=f"card_{model.__name__}")
+        post_save.connect(cards.author_saved, sender=Author, dispatch_uid="card_author")
+        post_save.connect(cards.tag_saved, sender=Tag, dispatch_uid="card_tag")
+
         # Any change a reader could see retires every cached page (articles/caching.py); the saves
         # of drafts and stories in review, which no reader sees, do not.
         from articles import caching
@@ -41,6 +52,9 @@ class ArticlesConfig(AppConfig):
 
         caching.publication_due.connect(publishing.publication_came_due, dispatch_uid="publication_due")
 
+        from articles import planner
+
+        post_migrate.connect(planner.migrated, sender=self, dispatch_uid="planner_statistics")
         # A deploy runs migrate (make serve does): pages rendered by the previous code retire with it.
         post_migrate.connect(caching.deployed, sender=self, dispatch_uid="cache_deployed")
 

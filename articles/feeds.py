@@ -19,8 +19,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import escape
 
 from articles.addresses import absolute_media, absolute_url
-from articles.models import CARD_PREFETCHES, Article, Section
-from articles.pictures import attach_lead_pictures
+from articles.models import Article, Section
 from articles.plain_text import strip_control_characters
 from articles.revalidation import revalidated
 
@@ -149,9 +148,8 @@ class ArticleFeed(Feed):
 
     def items(self, obj):
         # Not for_list(): that defers body_html, which the feed sends in full.
-        articles = self.scope(obj).newest_first().defer("body").prefetch_related(*CARD_PREFETCHES)
-        # Their pictures in one query, whichever and however many of them have one.
-        return attach_lead_pictures(list(articles[:FEED_LENGTH]), ratios=(FEED_RATIO,))
+        # Bylines, topics and pictures come in each story's card (articles/cards.py): one query.
+        return list(self.scope(obj).newest_first().defer("body").with_cards()[:FEED_LENGTH])
 
     def title(self, obj):
         return settings.NEWSROOM_SITE_NAME

@@ -106,13 +106,20 @@ def _source():
     return _sources[-1] if _sources else None
 
 
+def lead_pictures_from_source(article_ids, ratios):
+    """``{article id: Picture}`` straight from the registered source: one query."""
+    source = _source()
+    return source.lead_pictures(article_ids, ratios) if source and article_ids else {}
+
+
 def attach_lead_pictures(articles, ratios):
     """Give each of ``articles`` its ``lead_picture`` (or None), fetched together: a page of cards
-    costs the same queries whether none, one or all of its stories have a picture."""
+    costs the same queries whether none, one or all of its stories have a picture. A story whose
+    card is current (articles/cards.py) carries its picture already and costs none."""
     articles = [a for a in articles if a is not None]
-    source = _source()
-    found = source.lead_pictures([a.pk for a in articles], ratios) if source and articles else {}
-    for article in articles:
+    wanted = [a for a in articles if not a.card_is_current]
+    found = lead_pictures_from_source([a.pk for a in wanted], ratios)
+    for article in wanted:
         article.__dict__["lead_picture"] = found.get(article.pk)
     return articles
 

@@ -167,7 +167,7 @@ class ArticleFull(ArticleCard):
 
     @staticmethod
     def resolve_corrections(article):
-        return article.corrections.all()
+        return article.corrections_shown
 
     @staticmethod
     def resolve_lead_image(article):
@@ -187,8 +187,9 @@ class ArticlePage(Schema):
 
     count: int = Field(
         description=(
-            "Articles matching, on every page. A search counts to 1,000 at most: with more_than_count "
-            "true, more match, and the pages hold the best matches among the newest 1,000."
+            "Articles matching, on every page. A search counts to 1,000 at most, a list to 10,000: "
+            "with more_than_count true, more match, and the pages hold the best (a search) or the "
+            "newest (a list) of those counted."
         )
     )
     more_than_count: bool = Field(False, description="True when more articles match than count says.")

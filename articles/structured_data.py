@@ -50,7 +50,7 @@ def article_graph(article, absolute):
         news_article["image"] = images
     if article.dateline:
         news_article["dateline"] = article.dateline
-    corrections = list(article.corrections.all())
+    corrections = article.corrections_shown
     if corrections:
         news_article["correction"] = [
             {"@type": "CorrectionComment", "text": c.text, "datePublished": c.date.isoformat()}

@@ -6,10 +6,10 @@ from urllib.parse import urlencode
 
 from django.core import signing
 from django.db import DatabaseError, connection
-from django.db.models import prefetch_related_objects
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -18,15 +18,8 @@ from django.views.generic import DetailView, ListView, TemplateView
 from articles import caching, search
 from articles.addresses import absolute_url
 from articles.filtering import DateRange, ListFilters
-from articles.models import (
-    BYLINES_PREFETCH,
-    TOPICS_PREFETCH,
-    Article,
-    Author,
-    Section,
-    SlugRedirect,
-)
-from articles.pictures import attach_lead_pictures
+from articles.models import Article, Author, Section, SlugRedirect, TaggedArticle
+from articles.paging import BoundedPaginator
 from articles.preview import article_id_from_token
 from articles.revalidation import revalidated
 from articles.structured_data import article_graph, as_json_ld
@@ -58,11 +51,6 @@ class FrontPage(TemplateView):
             .for_card()
             .order_by("section__position", "section__name", "-published_at", "-pk")
         )
-        # Only the lead's card shows topics; the compact "Latest" cards show no byline either.
-        prefetch_related_objects([a for a in [lead, *in_sections] if a], BYLINES_PREFETCH)
-        prefetch_related_objects([lead] if lead else [], TOPICS_PREFETCH)
-        # The lead's 16:9 picture and the section cards' 4:3 ones, in one query.
-        attach_lead_pictures([lead, *in_sections], ratios=("16x9", "4x3"))
         blocks = [
             {"section": section, "articles": list(articles)}
             for section, articles in groupby(in_sections, key=lambda article: article.section)
@@ -70,24 +58,14 @@ class FrontPage(TemplateView):
         return super().get_context_data(lead=lead, latest=latest, section_blocks=blocks, **kwargs)
 
 
-class CardPictures:
-    """A list page's cards show their stories' pictures, fetched for the page at once."""
-
-    card_ratios = ("4x3",)
-
-    def paginate_queryset(self, queryset, page_size):
-        paginator, page, articles, is_paginated = super().paginate_queryset(queryset, page_size)
-        page.object_list = attach_lead_pictures(list(articles), self.card_ratios)
-        return paginator, page, page.object_list, is_paginated
-
-
 @public_page
-class FilteredArticleList(CardPictures, ListView):
+class FilteredArticleList(ListView):
     """A list of public articles narrowed by ``tag=`` (all of them) and, on /articles/, ``section=``."""
 
     template_name = "articles/article_list.html"
     context_object_name = "articles"
     paginate_by = 20
+    paginator_class = BoundedPaginator
     allow_section_filter = False
     scope_tags = ()
 
@@ -107,6 +85,17 @@ class FilteredArticleList(CardPictures, ListView):
         self.matching = self.filters.apply(self.scoped(Article.objects.published()))
         return self.matching.newest_first().for_list()
 
+    def get_paginator(self, queryset, per_page, **kwargs):
+        return super().get_paginator(queryset, per_page, counted=self.counted(), **kwargs)
+
+    def counted(self):
+        """One topic's stories, and nothing else narrowing them, are counted from its taggings'
+        index (TaggedArticle.published_at), not story by story; None: count the list itself."""
+        tags = [*self.filters.tags, *self.scope_tags]
+        if len(tags) == 1 and not self.filters.section and not isinstance(self.scope, Section | Author):
+            return TaggedArticle.objects.filter(tag=tags[0]).public_by(timezone.now())
+        return None
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         shown = [*self.filters.tags, *self.scope_tags]
@@ -120,6 +109,7 @@ class FilteredArticleList(CardPictures, ListView):
             tag_facets=[{"tag": tag, "add_url": self.filters.url_adding(tag)} for tag in facets],
             facet_counts_exact=total <= FACET_SAMPLE,
             total=total,
+            more=context["paginator"].more,  # total is then a lower bound: "more than 10,000"
             page_links=context["paginator"].get_elided_page_range(
                 context["page_obj"].number, on_each_side=1, on_ends=1
             ),
@@ -203,9 +193,13 @@ class ArticleDetail(DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
-        # The page's 16:9 lead and the 1,200 px crops in every ratio for share cards and JSON-LD.
-        attach_lead_pictures([article], ratios=("16x9", "4x3", "1x1"))
-        related = Article.objects.published().related_to(article).select_related("section")
+        # A related story shows only its headline, section and date: none of its text is read.
+        related = (
+            Article.objects.published()
+            .related_to(article)
+            .select_related("section")
+            .only("headline", "slug", "published_at", "section__name", "section__slug")
+        )
         graph = article_graph(article, absolute_url)
         return super().get_context_data(
             related=list(related),
@@ -265,7 +259,7 @@ def server_error(request):
 
 
 @public_page
-class SearchResults(CardPictures, ListView):
+class SearchResults(ListView):
     """Full-text search, ranked, narrowed by the list pages' ``section=`` and ``tag=`` filters and
     by a publication date range (``from=``, ``to=``)."""
 

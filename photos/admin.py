@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from articles.admin import RefreshesCardsOnce
 from articles.models import Article
 from photos.forms import TEXT_FIELDS, PhotoAddForm, PhotoChangeForm, PictureRows, SharedTextsForm
 from photos.library import store_photos
@@ -37,7 +38,7 @@ class LeadsAStory(admin.SimpleListFilter):
 
 
 @admin.register(Photo)
-class PhotoAdmin(admin.ModelAdmin):
+class PhotoAdmin(RefreshesCardsOnce, admin.ModelAdmin):
     list_display = ["thumbnail", "alt_text", "credit", "size", "uploaded_at"]
     list_display_links = ["thumbnail", "alt_text"]
     search_fields = ["alt_text", "caption", "credit", "source"]

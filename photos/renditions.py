@@ -17,6 +17,7 @@ from django.db import transaction
 from PIL import Image, ImageOps
 
 from photos.models import Photo, Rendition
+from photos.signals import renditions_made
 
 RATIOS = {"16x9": (16, 9), "4x3": (4, 3), "1x1": (1, 1)}
 FORMATS = ("avif", "webp", "jpeg")
@@ -135,6 +136,7 @@ def renditions(photo, specs, formats=FORMATS):
                 )
                 rendition.save()
                 found[(spec.name, fmt)] = rendition
+            renditions_made(photo)
     return found
 
 

@@ -341,8 +341,8 @@ def test_feed_query_count_is_the_same_with_none_or_fifty_pictures(
     pictured, response = count_queries(client, url)
     entries = parse_feed(response).entries
     assert len(entries) == 50 and all(len(entry.enclosures) == 1 for entry in entries)
-    # The articles, bylines, tags, and the one query for all their pictures.
-    assert without == pictured == 4
+    # The articles, each with its card (bylines, tags, picture).
+    assert without == pictured == 1
 
 
 @pytest.mark.parametrize(("url", "expected"), [("/sitemap-articles.xml", 3), ("/news-sitemap.xml", 2)])
@@ -374,9 +374,9 @@ def test_a_long_sitemap_asks_for_its_pictures_in_batches(
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("/api/articles/", 5),  # count, page, bylines, tags, pictures
-        ("/api/articles/?q=story", 6),  # count, ranked ids, articles, bylines, tags, pictures
-        ("ARTICLE", 5),  # article, bylines, tags, corrections, its picture
+        ("/api/articles/", 2),  # count, page (cards carry bylines, tags, pictures)
+        ("/api/articles/?q=story", 3),  # count, ranked ids, articles
+        ("ARTICLE", 1),  # the article with its card
     ],
 )
 def test_api_query_count_is_the_same_with_none_or_twenty_pictures(

@@ -305,9 +305,9 @@ def test_search_page_is_revalidated_like_other_public_pages(client, make_article
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("/search/?q=summit", 7),  # sections, count, ranked page, articles, bylines, tags, pictures
-        ("/search/?q=summit&tag=china", 8),  # + the chosen tag
-        ("/search/?q=summit&section=asia&tag=china", 9),  # + the chosen section
+        ("/search/?q=summit", 4),  # sections, count, ranked page, articles (with their cards)
+        ("/search/?q=summit&tag=china", 5),  # + the chosen tag
+        ("/search/?q=summit&section=asia&tag=china", 6),  # + the chosen section
         ("/search/", 1),  # sections only: nothing to search for
     ],
 )

@@ -189,9 +189,9 @@ def test_snippets_are_made_for_the_page_only(make_article):
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        # sections, count, ranked page with its snippets, articles, bylines, tags, pictures
-        ("/search/?q=sanct*", 7),
-        ("/search/?q=sanctions&from=2000-01-01&to=2100-01-01", 7),
+        # sections, count, ranked page with its snippets, articles (with their cards)
+        ("/search/?q=sanct*", 4),
+        ("/search/?q=sanctions&from=2000-01-01&to=2100-01-01", 4),
     ],
 )
 def test_prefix_and_date_searches_take_a_fixed_number_of_queries(

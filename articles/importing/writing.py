@@ -16,7 +16,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from articles import publishing, rendering, search
+from articles import cards, publishing, rendering, search
 from articles.importers import Notice
 from articles.importing.matching import _LOOKUP_CHUNK
 from articles.importing.naming import _HeadlineSlugs, _Names
@@ -173,6 +173,14 @@ class _Writer:
         ``Before.of`` each changed article as it was stored, ``body_texts`` the plain text of every
         article's body, ``differences`` what each changed, all by article id."""
         when = timezone.now()
+        for plan, article in new:
+            # Its card (articles/cards.py) from what the batch holds; one with a picture is worked
+            # out again once its lead is set, below.
+            article.card = cards.card_for(
+                [self.names.author(name) for name in plan.authors],
+                [self.names.tag(name) for name in plan.tags],
+                [(item.date, item.text) for item in plan.record.corrections or ()],
+            )
         if new:
             articles = [article for _, article in new]
             Article.objects.bulk_create(articles)
@@ -207,6 +215,8 @@ class _Writer:
         leads = [(article.pk, plan.image) for plan, article in everything if plan.image is not None]
         if leads and self.pictures is not None:
             self.pictures.set_leads(leads)
+        # Changed stories may keep bylines, tags or a picture the file leaves as they were.
+        cards.refresh_cards([pk for pk, _ in leads] + list(changed_pks))
         # The writes above bypass save() and its signals: the follow-up comes after the tags, which
         # the search index holds.
         publishing.after_bulk_write(
@@ -287,6 +297,9 @@ def _set_tags(taggings, changed_pks):
     """Give each (article, tags) exactly those tags, as ``article.tags.set()`` would: a changed
     article keeps the taggings it still has and loses the others."""
     wanted = {article.pk: {tag.pk for tag in tags} for article, tags in taggings}
+    # Each tagging carries its story's publication time (TaggedArticle.published_at), adapted.
+    adapt = connection.ops.adapt_datetimefield_value
+    published = {article.pk: adapt(article.released_at) for article, _ in taggings}
     have, stale = {}, []
     if changed_pks:
         rows = TaggedArticle.objects.filter(content_object_id__in=list(changed_pks))
@@ -304,13 +317,16 @@ def _set_tags(taggings, changed_pks):
             cursor.execute(f"DELETE FROM {table} WHERE id IN ({', '.join(['%s'] * len(chunk))})", chunk)
     insert_rows(
         TaggedArticle,
-        ("content_object", "tag"),
+        ("content_object", "tag", "published_at"),
         [
-            (article_pk, tag_pk)
+            (article_pk, tag_pk, published[article_pk])
             for article_pk, tag_pks in wanted.items()
             for tag_pk in sorted(tag_pks - have.get(article_pk, set()))
         ],
     )
+    # The taggings a changed story kept follow its publication time, which may have moved.
+    if changed_pks:
+        TaggedArticle.objects.filter(content_object_id__in=list(changed_pks)).follow_stories()
 
 
 def _set_corrections(corrections, changed_pks):

@@ -11,12 +11,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import connections, models
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.db.models.expressions import RawSQL
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
-from articles import pictures
+from articles import cards, pictures
 from articles.addresses import slug_address
 from articles.models.redirects import SlugRedirect
 from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle
@@ -84,6 +85,31 @@ class WorkflowError(PermissionDenied):
 
 
 class ArticleQuerySet(models.QuerySet):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._with_cards = False
+        self._by_tagging = False
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._with_cards = self._with_cards
+        clone._by_tagging = self._by_tagging
+        return clone
+
+    def _fetch_all(self):
+        fetching = self._result_cache is None
+        super()._fetch_all()
+        if fetching and self._with_cards and self._iterable_class is ModelIterable:
+            cards.ensure(self._result_cache)
+
+    def with_cards(self):
+        """Articles that come with their card data (articles/cards.py): read from their own row, or
+        for a story saved before cards existed, worked out for the whole result at once, as
+        prefetch_related would."""
+        clone = self._chain()
+        clone._with_cards = True
+        return clone
+
     def in_state(self, state, now=None):
         return self.filter(_state_condition(state, now or timezone.now()))
 
@@ -111,30 +137,39 @@ class ArticleQuerySet(models.QuerySet):
         scheduled ones, and any whose time has come since the last announcement."""
         return self.released().filter(announced=False)
 
-    def newest_first(self):
-        return self.order_by("-published_at", "-pk")
-
     def for_card(self):
-        """A card's own columns and its section; not the body, which a card never shows."""
-        return self.select_related("section").defer("body", "body_html")
+        """A card's own columns, its card data (articles/cards.py) and its section; not the body,
+        which a card never shows. One query."""
+        return self.select_related("section").defer("body", "body_html").with_cards()
 
     def for_list(self):
-        """Everything a card shows, fetched in a fixed number of queries."""
-        return self.for_card().prefetch_related(*CARD_PREFETCHES)
+        """Everything a list of cards shows: one query (``cards.ensure`` fills in a missing card)."""
+        return self.for_card()
 
     def for_page(self):
-        """Everything an article's own page shows: section, bylines, topics and corrections."""
-        return self.select_related("section").prefetch_related(*CARD_PREFETCHES, "corrections")
+        """Everything an article's own page shows: its columns, card data and section, one query."""
+        return self.select_related("section").with_cards()
 
     def in_section(self, section):
         return self.filter(section=section)
 
     def tagged_with_all(self, tags):
-        """Articles carrying every one of ``tags`` (an AND filter, one join per tag)."""
+        """Articles carrying every one of ``tags`` (an AND filter, one join per tag). Ordered by
+        ``newest_first``, they are read through the first tag's taggings, newest first."""
         queryset = self
         for tag in tags:
             queryset = queryset.filter(tagged_items__tag=tag)
+        if tags:
+            queryset._by_tagging = True
         return queryset
+
+    def newest_first(self):
+        if self._by_tagging:
+            # The first tag's join (filters reuse it): its (tag, publication time, story) index
+            # gives the page's order, where the stories' own index would be read through every
+            # story of the archive to find a rare topic's.
+            return self.order_by("-tagged_items__published_at", "-tagged_items__content_object_id")
+        return self.order_by("-published_at", "-pk")
 
     def by_author(self, author):
         return self.filter(bylines__author=author)
@@ -165,16 +200,19 @@ class ArticleQuerySet(models.QuerySet):
 
     def lead_story(self):
         """The front page's top story: the newest featured article, else the newest."""
-        return self.for_card().order_by("-featured", "-published_at", "-pk").first()
+        # Chosen on the article table alone, then read with its section: joined, SQLite would sort
+        # every public story instead of reading one entry of the lead-story index.
+        chosen = self.order_by("-featured", "-published_at", "-pk").values("pk")[:1]
+        return self.model.objects.filter(pk__in=chosen).for_card().first()
 
     def related_to(self, article, limit=5):
         """Up to ``limit`` articles sharing the most tags with ``article``, newest first on ties.
 
         Candidates are the newest ``RELATED_CANDIDATES`` public stories sharing any tag, so the
-        cost stays flat as the archive grows (related coverage is recent coverage). Uses
-        ``article``'s prefetched tags, so it costs one query.
+        cost stays flat as the archive grows (related coverage is recent coverage). Takes
+        ``article``'s tags from its card, so it costs one query.
         """
-        tag_ids = [item.tag_id for item in article.tagged_items.all()]
+        tag_ids = [tag.pk for tag in article.topics]
         if not tag_ids:
             return self.none()
         sharing = TaggedArticle.objects.filter(content_object=OuterRef("pk"), tag__in=tag_ids)
@@ -194,7 +232,10 @@ class ArticleQuerySet(models.QuerySet):
     def tags_in_use(self):
         """The tags carried by at least one of these articles. On ``published()``: the topics a
         reader may know of; one used only by drafts or scheduled stories has no page yet."""
-        carried = TaggedArticle.objects.filter(tag=OuterRef("pk"), content_object__in=self.values("pk"))
+        # Tagging by tagging through the tag's index, each story looked up by id: stops at the first
+        # one among these, instead of listing every public story first.
+        among_these = self.filter(pk=OuterRef("content_object_id"))
+        carried = TaggedArticle.objects.filter(tag=OuterRef("pk")).filter(Exists(among_these))
         return Tag.objects.filter(Exists(carried))
 
     def tag_counts(self, exclude=()):
@@ -265,6 +306,9 @@ class Article(models.Model):
     # True while the story is public and story_published has gone out for it (articles.publishing),
     # so a story is announced once each time it goes public, whichever way it went.
     announced = models.BooleanField(default=False, editable=False)
+    # Bylines, topics, corrections and lead picture as the story's cards and page show them, kept
+    # current by articles/cards.py whenever one of them changes, so pages read no other table.
+    card = models.JSONField(null=True, blank=True, editable=False)
 
     objects = ArticleQuerySet.as_manager()
     history = HistoricalRecords(
@@ -275,6 +319,7 @@ class Article(models.Model):
             "updated_at",
             "edit_version",
             "announced",
+            "card",
         ],  # fmt: skip
     )
 
@@ -319,11 +364,12 @@ class Article(models.Model):
         self.prepare_for_write()
         if not (self._state.adding or args or kwargs.get("update_fields") or kwargs.get("force_insert")):
             # ``announced`` is articles.publishing's, written by it alone (with update()): a save
-            # from an instance read before the story was announced must not undo that.
+            # from an instance read before the story was announced must not undo that. ``card`` is
+            # articles.cards', worked out again after every save (post_save).
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "announced"
+                if not field.primary_key and field.name not in ("announced", "card")
             ]
         # An old slug belongs to its article (SlugRedirect): no save, from the admin, a revision
         # restore or the shell, takes it. Asked on every save, not only when the slug looks changed,
@@ -334,6 +380,9 @@ class Article(models.Model):
                 f"{held.owner_phrase()}; only an editor can free it, by deleting that redirect."
             )
         super().save(*args, **kwargs)
+        # Topic lists read stories in the order of their taggings' copy of the publication time.
+        released_at = self.released_at
+        self.tagged_items.exclude(published_at=released_at).update(published_at=released_at)
         stored_slug = getattr(self, "_stored_slug", None)
         if stored_slug and stored_slug != self.slug:
             SlugRedirect.leave_behind([(stored_slug, self)])
@@ -389,6 +438,11 @@ class Article(models.Model):
         return self.status == Status.PUBLISHED
 
     @property
+    def released_at(self):
+        """The publication time of a published or scheduled story; None for a draft or one in review."""
+        return self.published_at if self.is_released else None
+
+    @property
     def was_released(self):
         """Whether the article was published or scheduled as last read or saved; True when that is
         not known (an instance not read from the database), the safe guess for retiring pages."""
@@ -428,19 +482,36 @@ class Article(models.Model):
         return max(1, math.ceil(self.word_count / READING_WORDS_PER_MINUTE))
 
     @property
+    def card_is_current(self):
+        return cards.current(self.__dict__.get("card"))
+
+    @property
     def topics(self):
-        """Tags by name; uses the prefetched taggings (TOPICS_PREFETCH) when there are any."""
+        """Tags by name: from the card (articles/cards.py), else the taggings (TOPICS_PREFETCH)."""
+        if self.card_is_current:
+            return cards.topics_of(self.card)
         return sorted((item.tag for item in self.tagged_items.all()), key=lambda tag: tag.name.lower())
 
     @property
     def byline_authors(self):
-        """Authors in byline order; uses the prefetched bylines when there are any."""
+        """Authors in byline order: from the card, else the bylines (BYLINES_PREFETCH)."""
+        if self.card_is_current:
+            return cards.authors_of(self.card)
         return [byline.author for byline in self.bylines.all()]
+
+    @property
+    def corrections_shown(self):
+        """Corrections, oldest first, as the page prints them (date, text)."""
+        if self.card_is_current:
+            return cards.corrections_of(self.card)
+        return list(self.corrections.all())
 
     @cached_property
     def lead_picture(self):
-        """The picture the story leads with, or None (articles.pictures); pages fetch a list's
-        together with ``attach_lead_pictures``, which fills this in."""
+        """The picture the story leads with, or None: from the card, else asked of the picture
+        source (articles.pictures), which ``attach_lead_pictures`` does for a list at once."""
+        if self.card_is_current:
+            return cards.picture_of(self.card)
         return pictures.lead_picture_of(self)
 
 

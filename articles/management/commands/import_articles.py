@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from articles import planner
 from articles.importers import printable
 from articles.importing import DEFAULT_SECTION, ImportOptionError, import_paths
 from articles.models import Status
@@ -104,6 +105,8 @@ class Command(BaseCommand):
         except ImportOptionError as error:
             raise CommandError(error) from None
         self.print_report(report, options["verbosity"])
+        if not options["dry_run"] and report.created + report.updated >= planner.AFTER_WRITES:
+            planner.refresh_statistics()
         if report.problems:
             raise CommandError(failure_message(report, options["keep_going"]))
 

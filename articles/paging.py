@@ -1,0 +1,34 @@
+"""Pages of a list that cost the same however large the archive: the count stops at a bound."""
+
+from django.core.paginator import Paginator
+from django.utils.functional import cached_property
+
+# A list counts its stories up to this many and pages through the newest of them: counting a
+# million stories would cost more than the rest of the page. Older ones are a section, topic,
+# author or search (with dates) away.
+LIST_COUNT_BOUND = 10_000
+
+
+class BoundedPaginator(Paginator):
+    """A Paginator whose ``count`` is exact up to ``bound`` and ``bound`` beyond it (``more`` then
+    says so): one query reading at most ``bound`` + 1 index entries."""
+
+    bound = LIST_COUNT_BOUND
+
+    def __init__(self, object_list, per_page, *, counted=None, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        # Rows as many as object_list's that are cheaper to count, when the caller has them.
+        self.counted = counted if counted is not None else object_list
+
+    @cached_property
+    def _found(self):
+        return self.counted[: self.bound + 1].count()
+
+    @cached_property
+    def count(self):
+        return min(self._found, self.bound)
+
+    @property
+    def more(self):
+        """Whether more stories than ``count`` match (and the last pages are not reachable)."""
+        return self._found > self.bound
