@@ -117,6 +117,12 @@ def attach_lead_pictures(articles, ratios):
     return articles
 
 
+def lead_pictures_by_story(article_ids, ratios):
+    """``{article id: Picture}`` for the stories among ``article_ids`` that lead with a picture."""
+    source = _source()
+    return source.lead_pictures(list(article_ids), ratios) if source and article_ids else {}
+
+
 def lead_picture_of(article, ratios=SHARE_RATIOS):
     source = _source()
     if source is None or article.pk is None:
