@@ -361,9 +361,7 @@ def test_every_public_story_is_on_exactly_one_page_and_no_page_is_over_its_size(
     assert past_the_end.status_code == 404
 
 
-def test_a_new_story_lands_on_the_last_page_and_the_earlier_pages_stay_put(
-    client, make_article, small_pages
-):
+def test_a_new_story_lands_on_the_last_page_and_the_earlier_pages_stay_put(client, make_article, small_pages):
     for _ in range(4):
         make_article()
     *earlier, last = article_page_locations(client)
