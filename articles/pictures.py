@@ -89,6 +89,10 @@ class PictureSource(Protocol):
     def pictures(self, picture_ids, ratios):
         """``{picture id: Picture}`` for pictures named in a story's body (``photo:ID``)."""
 
+    def largest_lead_images(self, article_ids, ratio, fmt="jpeg"):
+        """``{article id: url}``: the widest stored ``fmt`` version in ``ratio`` of each story's lead
+        picture, one query; for lists too long to build a ``Picture`` per story (a sitemap page)."""
+
 
 _sources: list[PictureSource] = []
 
@@ -117,10 +121,10 @@ def attach_lead_pictures(articles, ratios):
     return articles
 
 
-def lead_pictures_by_story(article_ids, ratios):
-    """``{article id: Picture}`` for the stories among ``article_ids`` that lead with a picture."""
+def largest_lead_images(article_ids, ratio):
+    """``{article id: url}`` of the widest JPEG in ``ratio`` of each story's lead picture."""
     source = _source()
-    return source.lead_pictures(list(article_ids), ratios) if source and article_ids else {}
+    return source.largest_lead_images(list(article_ids), ratio) if source and article_ids else {}
 
 
 def lead_picture_of(article, ratios=SHARE_RATIOS):

@@ -25,7 +25,7 @@ from django.utils import timezone
 from articles import caching
 from articles.addresses import absolute_media, absolute_url, slug_address
 from articles.models import Article, Section, Tag, TaggedArticle
-from articles.pictures import attach_lead_pictures, lead_pictures_by_story
+from articles.pictures import attach_lead_pictures, largest_lead_images
 from articles.revalidation import revalidated
 
 NEWS_WINDOW = timedelta(hours=48)
@@ -152,13 +152,12 @@ def article_urls(page):
         .order_by("pk")
         .values_list("pk", "slug", "updated_at")
     )
-    pictures = lead_pictures_by_story([pk for pk, _, _ in rows], (SITEMAP_IMAGE_RATIO,))
+    images = largest_lead_images([pk for pk, _, _ in rows], SITEMAP_IMAGE_RATIO)
     for pk, slug, updated_at in rows:
         location = escape(absolute_url(slug_address("articles:detail", slug)))
         yield f"  <url>\n    <loc>{location}</loc>\n    <lastmod>{w3c(updated_at)}</lastmod>"
-        image = pictures[pk].largest(SITEMAP_IMAGE_RATIO) if pk in pictures else None
-        if image:
-            loc = escape(absolute_media(image.url))
+        if pk in images:
+            loc = escape(absolute_media(images[pk]))
             yield f"\n    <image:image>\n      <image:loc>{loc}</image:loc>\n    </image:image>"
         yield "\n  </url>\n"
 
