@@ -39,7 +39,7 @@ SITEMAP_IMAGE_RATIO = "16x9"
 
 # The articles sitemap is cut into pages by id: page N holds the public stories with ids in
 # ((N - 1) * ARTICLES_PER_PAGE, N * ARTICLES_PER_PAGE]. A page is a primary-key range scan, never
-# an OFFSET deep into the table, and the page count needs only the newest public id. Pages stay
+# an OFFSET deep into the table, and nothing needs counting. Pages stay
 # put as the archive grows (new stories land on the last one); a page may hold fewer URLs than
 # this (drafts, deletions), never more. 10,000 keeps a page well under the protocol's 50,000.
 ARTICLES_PER_PAGE = 10_000
@@ -139,13 +139,6 @@ class TagSitemap(SiteSitemap):
 SITEMAPS = {"sections": SectionSitemap, "tags": TagSitemap}
 
 
-def article_page_count():
-    """How many pages the articles sitemap has: enough to reach the newest public story's id (one
-    page, empty, when there is none)."""
-    last = _newest(Article.objects.published(), "pk")
-    return max(1, -(-last // ARTICLES_PER_PAGE)) if last else 1
-
-
 def article_pages():
     """The numbers of the articles sitemap's pages that hold a public story, in one query that skips
     from page to page: for each, one indexed read of the first public id past it (a recursive
@@ -199,10 +192,14 @@ URLSET_START = (
 
 def articles_sitemap(request):
     raw = request.GET.get("p", "1")
-    if not PAGE_NUMBER.fullmatch(raw) or int(raw) > article_page_count():
+    if not PAGE_NUMBER.fullmatch(raw):
         raise Http404("No such page of the articles sitemap.")
-    content = "".join([URLSET_START, *article_urls(int(raw)), "</urlset>"])
-    return HttpResponse(content, content_type="application/xml")
+    entries = list(article_urls(int(raw)))
+    # A page past the end, or one whose stories have all gone, is not found; page 1 always is,
+    # empty on a site with nothing public yet.
+    if not entries and raw != "1":
+        raise Http404("No such page of the articles sitemap.")
+    return HttpResponse("".join([URLSET_START, *entries, "</urlset>"]), content_type="application/xml")
 
 
 @revalidated

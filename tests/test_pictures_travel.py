@@ -344,7 +344,7 @@ def test_feed_query_count_is_the_same_with_none_or_fifty_pictures(
     assert without == pictured == 4
 
 
-@pytest.mark.parametrize(("url", "expected"), [("/sitemap-articles.xml", 3), ("/news-sitemap.xml", 2)])
+@pytest.mark.parametrize(("url", "expected"), [("/sitemap-articles.xml", 2), ("/news-sitemap.xml", 2)])
 def test_sitemap_query_count_is_the_same_with_none_or_thirty_pictures(
     client, make_article, make_photo, lead_with, url, expected
 ):
