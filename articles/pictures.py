@@ -91,7 +91,8 @@ class PictureSource(Protocol):
 
     def largest_lead_images(self, article_ids, ratio, fmt="jpeg"):
         """``{article id: url}``: the widest stored ``fmt`` version in ``ratio`` of each story's lead
-        picture, one query; for lists too long to build a ``Picture`` per story (a sitemap page)."""
+        picture, one query; for lists too long to build a ``Picture`` per story (a sitemap page).
+        ``article_ids`` is a list or a query of ids (``values("pk")``)."""
 
 
 _sources: list[PictureSource] = []
@@ -122,9 +123,10 @@ def attach_lead_pictures(articles, ratios):
 
 
 def largest_lead_images(article_ids, ratio):
-    """``{article id: url}`` of the widest JPEG in ``ratio`` of each story's lead picture."""
+    """``{article id: url}`` of the widest JPEG in ``ratio`` of each story's lead picture;
+    ``article_ids`` a list or a query of ids."""
     source = _source()
-    return source.largest_lead_images(list(article_ids), ratio) if source and article_ids else {}
+    return source.largest_lead_images(article_ids, ratio) if source else {}
 
 
 def lead_picture_of(article, ratios=SHARE_RATIOS):
