@@ -89,6 +89,11 @@ class PictureSource(Protocol):
     def pictures(self, picture_ids, ratios):
         """``{picture id: Picture}`` for pictures named in a story's body (``photo:ID``)."""
 
+    def largest_lead_images(self, article_ids, ratio, fmt="jpeg"):
+        """``{article id: url}``: the widest stored ``fmt`` version in ``ratio`` of each story's lead
+        picture, one query; for lists too long to build a ``Picture`` per story (a sitemap page).
+        ``article_ids`` is a list or a query of ids (``values("pk")``)."""
+
 
 _sources: list[PictureSource] = []
 
@@ -122,6 +127,13 @@ def attach_lead_pictures(articles, ratios):
     for article in wanted:
         article.__dict__["lead_picture"] = found.get(article.pk)
     return articles
+
+
+def largest_lead_images(article_ids, ratio):
+    """``{article id: url}`` of the widest JPEG in ``ratio`` of each story's lead picture;
+    ``article_ids`` a list or a query of ids."""
+    source = _source()
+    return source.largest_lead_images(article_ids, ratio) if source else {}
 
 
 def lead_picture_of(article, ratios=SHARE_RATIOS):

@@ -1,29 +1,35 @@
 """Sitemaps for crawlers, and the robots.txt that points them there.
 
 ``/sitemap.xml`` is an index of three sitemaps (articles, sections, tags), so the archive can grow
-past the 50,000 URLs one sitemap may hold: Django splits a long one into pages the index lists.
+past the 50,000 URLs one sitemap may hold. The articles sitemap is cut into pages by id range and
+written from rows (``article_urls``), so every page and the index cost the same few indexed queries
+at 1,000 stories or 1,000,000; sections and tags are few enough for Django's sitemap view.
 ``/news-sitemap.xml`` follows the Google News schema and lists what went out in the last 48 hours.
 Both name each story's lead picture with Google's image extension (``image:image``), fetched for a
 whole sitemap page in one query.
 """
 
-from datetime import timedelta
+import re
+from datetime import UTC, timedelta
 from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
-from django.core.paginator import Paginator
-from django.db.models import Max
+from django.db import connection
+from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Greatest
+from django.http import Http404, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
 from articles import caching
-from articles.addresses import absolute_url
-from articles.models import Article, Section, Tag
-from articles.pictures import attach_lead_pictures
+from articles.addresses import absolute_media, absolute_url, slug_address
+from articles.models import Article, Section, Tag, TaggedArticle
+from articles.pictures import attach_lead_pictures, largest_lead_images
 from articles.revalidation import revalidated
 
 NEWS_WINDOW = timedelta(hours=48)
@@ -31,37 +37,70 @@ NEWS_SITEMAP_LIMIT = 1000  # Google News reads no more than this from one news s
 # The picture a crawler is pointed at: the widest 16:9 JPEG, the story page's own crop.
 SITEMAP_IMAGE_RATIO = "16x9"
 
-
-# A sitemap page holds up to 50,000 URLs; the stories' ids go to the database this many at a time,
-# under every SQLite build's limit on query parameters (32,766 by default).
-PICTURE_BATCH = 10_000
+# The articles sitemap is cut into pages by id: page N holds the public stories with ids in
+# ((N - 1) * ARTICLES_PER_PAGE, N * ARTICLES_PER_PAGE]. A page is a primary-key range scan, never
+# an OFFSET deep into the table, and nothing needs counting. Pages stay
+# put as the archive grows (new stories land on the last one); a page may hold fewer URLs than
+# this (drafts, deletions), never more. 10,000 keeps a page well under the protocol's 50,000.
+ARTICLES_PER_PAGE = 10_000
+PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 
 
 def with_pictures(articles):
-    """``articles`` with their lead pictures attached: a query per PICTURE_BATCH stories, however
-    many of them have a picture."""
+    """``articles`` with their lead pictures attached, in one query."""
     articles = list(articles)
-    for start in range(0, len(articles), PICTURE_BATCH):
-        attach_lead_pictures(articles[start : start + PICTURE_BATCH], ratios=(SITEMAP_IMAGE_RATIO,))
+    attach_lead_pictures(articles, ratios=(SITEMAP_IMAGE_RATIO,))
     return articles
 
 
-class PicturedPaginator(Paginator):
-    """Pages of stories that come with their lead pictures, one query a page."""
-
-    def page(self, number):
-        page = super().page(number)
-        page.object_list = with_pictures(page.object_list)
-        return page
+def w3c(moment):
+    """W3C Datetime in UTC, to the second, as the sitemap protocol reads a lastmod."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _last_change(prefix=""):
-    """When a list page last changed: the newest publication or update among its articles.
+def _newest(queryset, field):
+    """The latest ``field`` in ``queryset``: ORDER BY … LIMIT 1, which an index answers by reading
+    one end of itself; MAX() over a filtered table is a scan on SQLite."""
+    return queryset.order_by(f"-{field}").values_list(field, flat=True).first()
+
+
+def _last_change(queryset):
+    """When a list page of ``queryset``'s stories last changed: the newest publication or update.
 
     A scheduled story that goes live changes the page at its publication time, later than its
-    last save, so the later of the two counts.
+    last save, so the later of the two counts. The newest of each, taken apart, is the same as
+    the newest greatest of the two, and each is one indexed read.
     """
-    return Max(Greatest(f"{prefix}published_at", f"{prefix}updated_at"))
+    return _latest(_newest(queryset, "published_at"), _newest(queryset, "updated_at"))
+
+
+def _latest(*moments):
+    return max(filter(None, moments), default=None)
+
+
+def _newest_subquery(queryset, field):
+    return Subquery(queryset.order_by(f"-{field}").values(field)[:1])
+
+
+def _with_last_change(items, stories):
+    """``items`` (sections or tags) that have public ``stories``, each with its ``last_change``:
+    two correlated, indexed LIMIT 1 reads per item rather than an aggregate over every story."""
+    return (
+        items.annotate(
+            newest_published=_newest_subquery(stories, "published_at"),
+            newest_update=_newest_subquery(stories, "updated_at"),
+        )
+        # Not Exists(stories): PostgreSQL hashes every tagged story per tag for that; the newest
+        # publication is one read along the public-stories index.
+        .filter(newest_published__isnull=False)
+        .annotate(last_change=Greatest("newest_published", "newest_update"))
+    )
+
+
+def _tagged_stories():
+    return Article.objects.published().filter(
+        Exists(TaggedArticle.objects.filter(content_object=OuterRef("pk")))
+    )
 
 
 class SiteSitemap(Sitemap):
@@ -74,58 +113,94 @@ class SiteSitemap(Sitemap):
         return urlsplit(settings.NEWSROOM_SITE_URL).netloc
 
 
-class ArticleSitemap(SiteSitemap):
-    @property
-    def paginator(self):
-        return PicturedPaginator(self.items(), self.limit)
-
-    def items(self):
-        return Article.objects.published().newest_first().only("slug", "updated_at")
-
-    def lastmod(self, article):
-        return article.updated_at
-
-    def get_latest_lastmod(self):
-        # Django's default calls lastmod() on every item; one aggregate does for the index.
-        return Article.objects.published().aggregate(latest=Max("updated_at"))["latest"]
-
-
 class SectionSitemap(SiteSitemap):
     """Sections with public articles; an empty section page is nothing to crawl."""
 
     def items(self):
-        return (
-            Section.objects.filter(articles__in=Article.objects.published())
-            .annotate(last_change=_last_change("articles__"))
-            .order_by("position", "name")
-        )
+        stories = Article.objects.published().filter(section=OuterRef("pk"))
+        return _with_last_change(Section.objects.all(), stories).order_by("position", "name")
 
     def lastmod(self, section):
         return section.last_change
-
-    def get_latest_lastmod(self):
-        return Article.objects.published().aggregate(latest=_last_change())["latest"]
 
 
 class TagSitemap(SiteSitemap):
     """Topics with public articles, as on the /tags/ page."""
 
     def items(self):
-        return (
-            Tag.objects.filter(tagged_articles__content_object__in=Article.objects.published())
-            .annotate(last_change=_last_change("tagged_articles__content_object__"))
-            .order_by("name")
-        )
+        stories = Article.objects.published().filter(tagged_items__tag=OuterRef("pk"))
+        return _with_last_change(Tag.objects.all(), stories).order_by("name")
 
     def lastmod(self, tag):
         return tag.last_change
 
     def get_latest_lastmod(self):
-        tagged = Article.objects.published().filter(tagged_items__isnull=False)
-        return tagged.aggregate(latest=_last_change())["latest"]
+        return _last_change(_tagged_stories())
 
 
-SITEMAPS = {"articles": ArticleSitemap, "sections": SectionSitemap, "tags": TagSitemap}
+SITEMAPS = {"sections": SectionSitemap, "tags": TagSitemap}
+
+
+def article_pages():
+    """The numbers of the articles sitemap's pages that hold a public story, in one query that skips
+    from page to page: for each, one indexed read of the first public id past it (a recursive
+    query, the "loose index scan"), a few dozen reads at a million stories, never a scan of all.
+    Only these are listed in the index; an id range with nothing public is left out of it."""
+    per_page = ARTICLES_PER_PAGE
+
+    def first_public_id_after(bound):
+        # The visibility rule stays the ORM's (published()), its SQL placed inside the recursion.
+        first = Article.objects.published().filter(pk__gt=bound).order_by("pk").values("pk")[:1]
+        return first.query.sql_with_params()
+
+    start, start_params = first_public_id_after(0)
+    step, step_params = first_public_id_after(RawSQL("pages.page * %s", [per_page]))
+    sql = (
+        "WITH RECURSIVE pages(page) AS ("
+        f" SELECT (({start}) - 1) / {per_page:d} + 1"
+        f" UNION ALL SELECT (({step}) - 1) / {per_page:d} + 1 FROM pages WHERE page IS NOT NULL"
+        ") SELECT page FROM pages WHERE page IS NOT NULL"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*start_params, *step_params])
+        return [page for (page,) in cursor.fetchall()] or [1]
+
+
+def article_urls(page):
+    """The ``<url>`` entries of one page of the articles sitemap, as XML text: rows as tuples and
+    the text joined directly, 10,000 model instances and template nodes being most of the cost."""
+    start = (page - 1) * ARTICLES_PER_PAGE
+    stories = Article.objects.published().filter(pk__gt=start, pk__lte=start + ARTICLES_PER_PAGE)
+    rows = list(stories.order_by("pk").values_list("pk", "slug", "updated_at"))
+    if not rows:
+        return
+    # The page's stories as a subquery: 10,000 ids as parameters cost more than the query itself.
+    images = largest_lead_images(stories.values("pk"), SITEMAP_IMAGE_RATIO)
+    for pk, slug, updated_at in rows:
+        location = escape(absolute_url(slug_address("articles:detail", slug)))
+        yield f"  <url>\n    <loc>{location}</loc>\n    <lastmod>{w3c(updated_at)}</lastmod>"
+        if pk in images:
+            loc = escape(absolute_media(images[pk]))
+            yield f"\n    <image:image>\n      <image:loc>{loc}</image:loc>\n    </image:image>"
+        yield "\n  </url>\n"
+
+
+URLSET_START = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"'
+    ' xmlns:image="http://www.google.com/schemas/sitemap-image/1.1">\n'
+)
+
+
+def articles_sitemap(request):
+    raw = request.GET.get("p", "1")
+    if not PAGE_NUMBER.fullmatch(raw):
+        raise Http404("No such page of the articles sitemap.")
+    entries = list(article_urls(int(raw)))
+    # A page past the end, or one whose stories have all gone, is not found; page 1 always is,
+    # empty on a site with nothing public yet.
+    if not entries and raw != "1":
+        raise Http404("No such page of the articles sitemap.")
+    return HttpResponse("".join([URLSET_START, *entries, "</urlset>"]), content_type="application/xml")
 
 
 @revalidated
@@ -135,14 +210,24 @@ def sitemap_index(request):
     # A story taken down leaves every list it was on, so each sitemap counts as changed then too:
     # crawlers come back and find its URL gone.
     withdrawn = caching.last_withdrawal()
+    public = Article.objects.published()
+    newest_update, newest_publication = _newest(public, "updated_at"), _newest(public, "published_at")
+    pages = {
+        "articles": (newest_update, article_pages()),
+        # Every public story is in a section: the sections changed when the newest one did.
+        "sections": (
+            _latest(newest_update, newest_publication),
+            SectionSitemap().paginator.page_range,
+        ),
+        "tags": (TagSitemap().get_latest_lastmod(), TagSitemap().paginator.page_range),
+    }
     entries = []
-    for section, sitemap_class in SITEMAPS.items():
-        sitemap = sitemap_class()
+    for section, (latest, numbers) in pages.items():
         location = absolute_url(reverse("sitemap-section", kwargs={"section": section}))
-        last_mod = max(filter(None, [sitemap.get_latest_lastmod(), withdrawn]), default=None)
-        entries.append({"location": location, "last_mod": last_mod})
-        for page in range(2, sitemap.paginator.num_pages + 1):
-            entries.append({"location": f"{location}?p={page}", "last_mod": last_mod})
+        last_mod = _latest(latest, withdrawn)
+        for page in numbers:
+            address = location if page == 1 else f"{location}?p={page}"
+            entries.append({"location": address, "last_mod": last_mod})
     return TemplateResponse(
         request, "sitemaps/index.xml", {"sitemaps": entries}, content_type="application/xml"
     )
@@ -150,6 +235,8 @@ def sitemap_index(request):
 
 @revalidated
 def sitemap_section(request, section):
+    if section == "articles":
+        return sitemap_views.x_robots_tag(articles_sitemap)(request)
     return sitemap_views.sitemap(request, SITEMAPS, section=section, template_name="sitemaps/sitemap.xml")
 
 

@@ -1,6 +1,7 @@
 """The picture source behind articles.pictures: stories' lead pictures and the pictures their bodies
 name, as articles' ``Picture`` values, so articles renders them without importing this app."""
 
+from functools import cache
 from itertools import groupby
 from operator import attrgetter
 
@@ -58,6 +59,22 @@ class PictureDesk:
             stored = list(stored)
             found[story_id] = as_picture(stored[0].photo, stored)
         return found
+
+    def largest_lead_images(self, article_ids, ratio, fmt="jpeg"):
+        # Rows, not models: a sitemap page asks this for 10,000 stories (``article_ids`` may be a
+        # query of them, sent as a subquery rather than 10,000 parameters).
+        rows = Rendition.objects.filter(
+            photo__leads__article_id__in=article_ids, spec__in=_spec_names([ratio]), format=fmt
+        ).values_list(
+            "photo__leads__article_id", "width", "file", "focal", "photo__focal_x", "photo__focal_y"
+        )
+        widest = {}
+        for story_id, width, name, focal, focal_x, focal_y in rows:
+            current = focal == f"{focal_x:.3f},{focal_y:.3f}"  # focal_key(photo), from the row
+            if current and width > widest.get(story_id, (0, ""))[0]:
+                widest[story_id] = (width, name)
+        url = cache(Rendition._meta.get_field("file").storage.url)  # stories sharing a photo
+        return {story_id: url(name) for story_id, (_, name) in widest.items()}
 
     def pictures(self, picture_ids, ratios):
         specs = [spec for spec in (*STANDARD, *INLINE) if spec.ratio in set(ratios)]

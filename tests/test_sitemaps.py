@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from lxml import etree
 
+from articles import sitemaps
 from articles.models import Article, Section, Status
 from articles.sitemaps import NEWS_SITEMAP_LIMIT
 
@@ -46,7 +47,7 @@ def crawl(client):
     for sitemap in index.iterfind("sm:sitemap", NS):
         location = urlsplit(sitemap.findtext("sm:loc", namespaces=NS))
         assert location.scheme == "http" and location.netloc == "testserver"
-        urlset = parse(client.get(location.path))
+        urlset = parse(client.get(f"{location.path}?{location.query}"))
         for url in urlset.iterfind("sm:url", NS):
             found[url.findtext("sm:loc", namespaces=NS)] = url.findtext("sm:lastmod", namespaces=NS)
     return found
@@ -153,7 +154,16 @@ def test_an_unpublished_section_or_tag_drops_out(client, coverage):
 
 
 @pytest.mark.parametrize(
-    "url", ["/sitemap-nothing.xml", "/sitemap-articles.xml?p=abc", "/sitemap-articles.xml?p=9"]
+    "url",
+    [
+        "/sitemap-nothing.xml",
+        *(
+            f"/sitemap-articles.xml?p={p}"
+            for p in ["abc", "9", "0", "-1", "1.5", "", "%EF%BC%91", "99999999999999999999999"]
+        ),
+        "/sitemap-tags.xml?p=abc",
+        "/sitemap-tags.xml?p=2",
+    ],
 )
 def test_unknown_sitemap_or_page_is_not_found(client, coverage, url):
     response = client.get(url)
@@ -275,13 +285,15 @@ def test_an_unpublished_story_leaves_at_the_next_revalidation(client, coverage, 
         assert public["summit"].slug not in again.content.decode()
 
 
-# url -> queries. The index: when a story last left the site, then for each sitemap its newest
-# change and its size (for its pages). A sitemap: its size, then its page. Sections and tags carry
-# their lastmod in that one query. The articles' and the news sitemaps add one query for the lead
-# pictures of every story they list (tests/test_pictures_travel.py).
+# url -> queries. The index: when a story last left the site; the newest public update and
+# publication (one indexed read each); the articles' pages holding a public story (one recursive
+# query); the sections' count; the tags' newest update, publication and count. The articles
+# sitemap: its rows, then the lead pictures of every story on the page
+# (tests/test_pictures_travel.py). Sections and tags: their count, then their page, each carrying
+# its lastmod in that one query.
 EXPECTED_QUERIES = {
-    "/sitemap.xml": 7,
-    "/sitemap-articles.xml": 3,
+    "/sitemap.xml": 8,
+    "/sitemap-articles.xml": 2,
     "/sitemap-sections.xml": 2,
     "/sitemap-tags.xml": 2,
     "/news-sitemap.xml": 2,
@@ -310,3 +322,89 @@ def test_times_are_written_in_utc_whatever_the_current_time_zone(client, make_ar
         found = crawl(client)
     assert found[absolute(story.get_absolute_url())].endswith("Z")
     assert found[absolute(story.get_absolute_url())] == w3c(story.updated_at)
+
+
+# The articles sitemap's pages, cut by id ranges. Two stories a page stand in for 10,000.
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    monkeypatch.setattr(sitemaps, "ARTICLES_PER_PAGE", 2)
+
+
+def article_page_locations(client):
+    index = parse(client.get("/sitemap.xml"))
+    return [
+        loc for loc in index.xpath("//sm:sitemap/sm:loc/text()", namespaces=NS) if "sitemap-articles" in loc
+    ]
+
+
+def test_every_public_story_is_on_exactly_one_page_and_no_page_is_over_its_size(
+    client, make_article, small_pages
+):
+    stories = []
+    for n in range(7):
+        stories.append(make_article(f"Public story {n}"))
+        if n % 3 == 0:  # hidden ones in between: their ids leave gaps in the pages
+            make_article(f"Quillwort draft {n}", status=Status.DRAFT, published_at=None)
+    pages = article_page_locations(client)
+    seen = []
+    for page in pages:
+        urls = parse(client.get(page)).xpath("//sm:url/sm:loc/text()", namespaces=NS)
+        assert 1 <= len(urls) <= 2
+        seen += urls
+    assert sorted(seen) == sorted(absolute(s.get_absolute_url()) for s in stories)
+    last = int(pages[-1].partition("?p=")[2] or 1)
+    assert client.get(f"/sitemap-articles.xml?p={last + 1}").status_code == 404
+
+
+def test_a_page_with_nothing_public_is_left_out_of_the_index(client, make_article, small_pages):
+    first = make_article("Public first")
+    for _ in range(4):  # at least one whole page of drafts
+        make_article("Quillwort draft", status=Status.REVIEW)
+    last = make_article("Public last")
+    pages = article_page_locations(client)
+    assert len(pages) == 2
+    found = [parse(client.get(page)).xpath("//sm:url/sm:loc/text()", namespaces=NS) for page in pages]
+    assert found == [[absolute(first.get_absolute_url())], [absolute(last.get_absolute_url())]]
+
+
+def test_no_public_story_leaves_one_empty_articles_sitemap(client, make_article):
+    make_article("Quillwort draft", status=Status.DRAFT, published_at=None)
+    assert article_page_locations(client) == [absolute("/sitemap-articles.xml")]
+    assert len(parse(client.get("/sitemap-articles.xml"))) == 0
+
+
+def test_a_new_story_lands_on_the_last_page_and_the_earlier_pages_stay_put(client, make_article, small_pages):
+    for _ in range(4):
+        make_article()
+    *earlier, last = article_page_locations(client)
+    before = {page: client.get(page).content for page in earlier}
+    story = make_article("Filed just now")
+    after = article_page_locations(client)
+    assert after[: len(earlier) + 1] == [*earlier, last]
+    assert {page: client.get(page).content for page in earlier} == before
+    assert story.slug in client.get(after[-1]).content.decode()
+
+
+def test_a_story_going_live_on_schedule_appears_on_its_page(client, make_article, small_pages, time_machine):
+    go_live = timezone.now() + timedelta(hours=1)
+    story = make_article("Sandgrouse embargoed", published_at=go_live)
+    assert story.slug not in "".join(client.get(p).content.decode() for p in article_page_locations(client))
+    time_machine.move_to(go_live + timedelta(seconds=1))
+    assert story.slug in client.get(article_page_locations(client)[-1]).content.decode()
+
+
+def test_every_article_page_costs_the_same_queries_however_deep(client, make_article, small_pages):
+    for n in range(9):
+        make_article(tags=["China"], status=Status.PUBLISHED if n % 4 else Status.REVIEW)
+    pages = article_page_locations(client)
+    assert len(pages) >= 4
+    for page in (pages[0], pages[len(pages) // 2], pages[-1]):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(page)
+        assert response.status_code == 200
+        assert len(queries) == EXPECTED_QUERIES["/sitemap-articles.xml"]
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/sitemap.xml")
+    assert len(queries) == EXPECTED_QUERIES["/sitemap.xml"]

@@ -334,6 +334,9 @@ class Article(models.Model):
             models.Index(fields=["status", "-featured", "-published_at", "-id"], name="article_lead_story"),
             # The admin's change list: every state, newest first (the default ordering), a page at a time.
             models.Index(fields=["-published_at", "-id"], name="article_newest_any_state"),
+            # The sitemaps' lastmod: the newest update among public stories, overall and by section.
+            models.Index(fields=["status", "-updated_at"], name="article_public_updated"),
+            models.Index(fields=["section", "status", "-updated_at"], name="article_section_updated"),
             # Imports find earlier articles by source; the unique constraint's index is partial
             # (source_id != ''), which SQLite will not use for "source_id IN (…)".
             models.Index(fields=["source_name", "source_id"], name="article_by_import_source"),
