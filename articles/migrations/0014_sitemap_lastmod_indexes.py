@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0012_admin_list_newest_index'),
+        ('articles', '0013_story_cards_and_tagging_order'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
