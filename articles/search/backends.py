@@ -2,9 +2,9 @@
 
 - SQLite: ``articles_search_index``, an FTS5 table over headline, dek, tag names and plain body text
   (porter stemming), ranked by ``bm25`` with column weights, snippets by ``snippet()``.
-- PostgreSQL: ``articles_search_document`` holds the same four columns and a generated, weighted
-  ``tsvector`` (headline A, dek and tags B, body C) under a GIN index; ranks by ``ts_rank``,
-  snippets by ``ts_headline``.
+- PostgreSQL: ``articles_search_document`` holds the same four columns; a trigger keeps the
+  weighted ``tsvector`` (headline A, dek and tags B, body C) in the narrow ``articles_search_vector``
+  under a GIN index; ranks by ``ts_rank``, snippets by ``ts_headline``.
 
 Every search is one statement for the count and one for the page. Visibility comes in as
 ``visible``: ``(sql, params)`` of an ``EXISTS`` over the caller's queryset, correlated on the index
@@ -140,6 +140,7 @@ class _SQLite(_Backend):
 
 class _PostgreSQL(_Backend):
     table = "articles_search_document"
+    vectors = "articles_search_vector"  # (article_id, document): migration 0013, kept by a trigger
     key = "article_id"
     outer_key = "d.article_id"
     tag_names = "string_agg(articles_tag.name, ', ' ORDER BY articles_tag.name)"
@@ -162,37 +163,42 @@ class _PostgreSQL(_Backend):
     def count(self, query, visible, *, bound):
         tsquery, tsquery_params = query.tsquery()
         sql = (
-            f"SELECT count(*) FROM (SELECT 1 FROM {self.table} d "
+            f"SELECT count(*) FROM (SELECT 1 FROM {self.vectors} d "
             f"WHERE d.document @@ {tsquery} AND {visible[0]} LIMIT %s) AS hit"
         )
         return self._execute(sql, [*tsquery_params, *visible[1], bound])[0][0]
 
     def ranked(self, query, visible, *, limit, offset, window):
-        # The newest ``window`` matches, ranked and cut to the page; ts_headline, the costly part,
-        # runs on that page only.
+        # ``match``: every match's id, newest first, from the narrow table alone. The planner picks
+        # the path by the query's selectivity (from the GIN statistics): a common word walks the key
+        # backwards and stops once the window is full; a rarer pair takes the GIN bitmap and sorts
+        # ids. Visibility is checked after, newest first, so it runs for about ``window`` rows, not
+        # every match. Then the window's tsvectors (and only those) are read to rank, the page cut,
+        # and ts_headline, the costly part, run on that page's bodies only.
         tsquery, tsquery_params = query.tsquery()
         sql = (
+            "WITH match AS MATERIALIZED ("
+            f"  SELECT article_id FROM {self.vectors} WHERE document @@ {tsquery} ORDER BY article_id DESC"
+            "), win AS MATERIALIZED ("
+            f"  SELECT d.article_id FROM match d WHERE {visible[0]} LIMIT %s"
+            "), hit AS MATERIALIZED ("
+            "  SELECT v.article_id, ts_rank(v.document, q.query) AS search_rank, a.published_at, q.query "
+            f"  FROM win JOIN {self.vectors} v ON v.article_id = win.article_id "
+            f"  JOIN {_ARTICLE} a ON a.id = win.article_id CROSS JOIN (SELECT {tsquery} AS query) AS q "
+            "   ORDER BY search_rank DESC, a.published_at DESC, v.article_id DESC LIMIT %s OFFSET %s"
+            ") "
             "SELECT hit.article_id, hit.search_rank, snippet.text, "
             "  snippet_at.position > 1, "
             "  snippet_at.position > 0 "
-            "    AND snippet_at.position + length(snippet_at.plain) <= length(hit.body) "
-            "FROM ("
-            "  SELECT w.article_id, w.body, w.query, ts_rank(w.document, w.query) AS search_rank, "
-            "     a.published_at, a.id "
-            "  FROM ("
-            "    SELECT d.article_id, d.body, d.document, q.query "
-            f"    FROM {self.table} d CROSS JOIN (SELECT {tsquery} AS query) AS q "
-            f"    WHERE d.document @@ q.query AND {visible[0]} ORDER BY d.article_id DESC LIMIT %s"
-            f"  ) w JOIN {_ARTICLE} a ON a.id = w.article_id "
-            "   ORDER BY search_rank DESC, a.published_at DESC, a.id DESC LIMIT %s OFFSET %s"
-            ") hit "
-            "CROSS JOIN LATERAL ts_headline('english', hit.body, hit.query, %s) AS snippet(text) "
-            "CROSS JOIN LATERAL (SELECT plain, strpos(hit.body, plain) AS position "
+            "    AND snippet_at.position + length(snippet_at.plain) <= length(t.body) "
+            f"FROM hit JOIN {self.table} t ON t.article_id = hit.article_id "
+            "CROSS JOIN LATERAL ts_headline('english', t.body, hit.query, %s) AS snippet(text) "
+            "CROSS JOIN LATERAL (SELECT plain, strpos(t.body, plain) AS position "
             "  FROM replace(replace(snippet.text, %s, ''), %s, '') AS plain) AS snippet_at "
-            "ORDER BY hit.search_rank DESC, hit.published_at DESC, hit.id DESC"
+            "ORDER BY hit.search_rank DESC, hit.published_at DESC, hit.article_id DESC"
         )
         params = [
-            *tsquery_params, *visible[1], window, limit, offset,
+            *tsquery_params, *visible[1], window, *tsquery_params, limit, offset,
             self.headline_options, MATCH_START, MATCH_END,
         ]  # fmt: skip
         return self._execute(sql, params)
