@@ -4,10 +4,11 @@ reads, on whichever database DATABASE_URL names (SQLite by default, PostgreSQL i
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from articles.models import Article, Section, Status
-from articles.search import COUNT_BOUND, index_articles, parse_query, search_articles
+from articles.search import COUNT_BOUND, SearchResults, index_articles, parse_query, search_articles
 from tests.test_search import by_class, found, headlines_on, page_of
 
 
@@ -202,3 +203,32 @@ def test_prefix_and_date_searches_take_a_fixed_number_of_queries(
     with django_assert_num_queries(expected):
         response = client.get(url)
     assert len(headlines_on(response)) == 20
+
+
+# The window when the newest matches are old ---------------------------------------------------------
+
+
+def _analyze():
+    """Planner statistics, as autovacuum leaves them: PostgreSQL picks how to read matches by them."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE articles_search_vector" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+@pytest.mark.parametrize("common", [False, True], ids=["rare word", "common word"])
+def test_window_holds_the_newest_visible_matches_however_old(make_article, monkeypatch, common):
+    # "Ember" is in the oldest stories only: a quarter of the archive (read through the GIN index,
+    # newest ids first, then older ones when those hold too few) or, with "common", half of it
+    # (read by walking ids backwards). Either way the window is the newest visible matches.
+    embers = [make_article(f"Ember {n}", body="Ember.") for n in range(15 if not common else 30)]
+    for n in range(45 if not common else 30):
+        make_article(f"Other {n}", body="Nothing of the kind.")
+    embers[-1].status = Status.DRAFT
+    embers[-1].save()
+    _analyze()
+    monkeypatch.setattr("articles.search.results.RANK_WINDOW", 2)
+    newest = {embers[-2].headline, embers[-3].headline}
+    assert set(found("ember")) == newest
+    results = SearchResults(parse_query("ember"), Article.objects.published(), bound=3)
+    assert (results.count(), results.more) == (3, True)
+    narrow = SearchResults(parse_query("ember"), Article.objects.published().filter(pk=embers[0].pk))
+    assert (narrow.count(), [a.headline for a in narrow]) == (1, ["Ember 0"])
