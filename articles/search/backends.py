@@ -209,7 +209,11 @@ class _PostgreSQL(_Backend):
 
     def count(self, query, visible, *, bound):
         matches, params = self._matches(query, enough=bound)
-        sql = f"SELECT count(*) FROM (SELECT 1 FROM ({matches}) d WHERE {visible[0]} LIMIT %s) AS hit"
+        # Checked row by row (see ``ranked``), so only about ``bound`` visibility lookups are made.
+        sql = (
+            f"SELECT count(*) FROM (SELECT 1 FROM ({matches}) d WHERE (SELECT true WHERE {visible[0]}) "
+            "LIMIT %s) AS hit"
+        )
         return self._execute(sql, [*params, *visible[1], bound])[0][0]
 
     def ranked(self, query, visible, *, limit, offset, window):
@@ -222,9 +226,10 @@ class _PostgreSQL(_Backend):
         sql = (
             f"WITH match AS MATERIALIZED ({matches}"
             "), win AS MATERIALIZED ("
-            # IS TRUE keeps the check a per-row filter, in the ids' order: as an EXISTS Postgres may
-            # turn it into a join that reorders them, and the LIMIT would keep arbitrary matches.
-            f"  SELECT d.article_id FROM match d WHERE ({visible[0]}) IS TRUE LIMIT %s"
+            # A scalar subquery keeps the check a per-row filter in the ids' order, run for about
+            # ``window`` rows: a bare EXISTS may become a join that reorders them (and the LIMIT
+            # would keep arbitrary matches) or a hash of every visible id.
+            f"  SELECT d.article_id FROM match d WHERE (SELECT true WHERE {visible[0]}) LIMIT %s"
             "), hit AS MATERIALIZED ("
             "  SELECT v.article_id, ts_rank(v.document, q.query) AS search_rank, a.published_at, q.query "
             f"  FROM win JOIN {self.vectors} v ON v.article_id = win.article_id "
