@@ -94,6 +94,31 @@ def test_bad_dates_are_a_bad_request_page(client, make_article, params):
     assert "That request could not be understood" in response.content.decode()
 
 
+def test_api_search_takes_the_same_date_range(client, make_article):
+    make_article("Summit in March", body="Summit.", published_at=day("2024-03-01"))
+    make_article("Summit in April", body="Summit.", published_at=day("2024-04-15"))
+    make_article("Summit in May", body="Summit.", published_at=day("2024-05-31"))
+    make_article("Draft summit", body="Summit.", published_at=day("2024-04-20"), status=Status.DRAFT)
+    params = {"q": "summit", "from": "2024-04-15", "to": "2024-05-31"}
+    data = client.get("/api/articles/", params).json()
+    assert data["count"] == 2
+    assert sorted(a["headline"] for a in data["results"]) == ["Summit in April", "Summit in May"]
+    # Without q too, and the page links keep the range.
+    data = client.get("/api/articles/", {"to": "2024-03-01"}).json()
+    assert [a["headline"] for a in data["results"]] == ["Summit in March"]
+    for n in range(25):
+        make_article(f"Summit {n}", body="Summit.", published_at=day("2024-04-16"))
+    data = client.get("/api/articles/", params).json()
+    assert data["count"] == 27 and "from=2024-04-15&to=2024-05-31" in data["next"]
+    bad = client.get("/api/articles/", {"q": "summit", "from": "2024-13-01"})
+    assert bad.status_code == 400 and "give from= as YYYY-MM-DD" in bad.json()["detail"]
+    # The schema cannot say that from= must not be after to=: such a range is empty, not a 400.
+    swapped = client.get("/api/articles/", {"q": "summit", "from": "2024-05-01", "to": "2024-04-01"})
+    assert (swapped.status_code, swapped.json()["count"]) == (200, 0)
+    documented = client.get("/api/openapi.json").json()["paths"]["/api/articles/"]["get"]["parameters"]
+    assert {"from", "to"} <= {parameter["name"] for parameter in documented}
+
+
 def test_extreme_dates_answer_a_page(client, make_article):
     make_article("Summit", body="Summit.")
     assert (
