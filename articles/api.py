@@ -19,7 +19,7 @@ from ninja import NinjaAPI, Query
 from ninja.errors import ValidationError
 
 from articles.addresses import absolute_url
-from articles.filtering import ListFilters
+from articles.filtering import DateRange, ListFilters
 from articles.models import Article, Section, SlugRedirect
 from articles.paging import BoundedPaginator
 from articles.revalidation import revalidated
@@ -90,7 +90,7 @@ def not_found(request, exc):
     response={200: ArticlePage, **ERRORS},
     summary="List public articles",
     description=(
-        "Newest first, or in rank order with `q`. `tag`, `section` and `q` combine. "
+        "Newest first, or in rank order with `q`. `tag`, `section`, `from`, `to` and `q` combine. "
         "An unknown tag or section, or a page past the last, is a 404."
     ),
     tags=["articles"],
@@ -98,13 +98,16 @@ def not_found(request, exc):
 def list_articles(request, params: Query[ArticleFilters]):
     # ListFilters reads tag= and section= from the request, exactly as the HTML lists do.
     filters = ListFilters.from_request(request)
+    # from= and to= read as /search/ reads them, except that a range ending before it starts is empty,
+    # not a 400: the schema can say what a date is, not how two of them must compare.
+    dates = DateRange.from_request(request, reversed_ok=True)
     # search_articles limits the query once tidied; the raw limit here makes the schema's maxLength
     # exact, so a client can tell a too-long query before sending it.
     if len(params.q) > MAX_QUERY_LENGTH:
         raise BadRequest(f"A search can be at most {MAX_QUERY_LENGTH} characters long.")
     query = params.q.strip()
 
-    matching = filters.apply(Article.objects.published()).for_list()
+    matching = dates.apply(filters.apply(Article.objects.published())).for_list()
     # Both take their card data (section, bylines, tags, picture) from for_list(): one query a page.
     ordered = search_articles(query, matching) if query else matching.newest_first()
 
@@ -120,6 +123,8 @@ def list_articles(request, params: Query[ArticleFilters]):
         pairs = [("tag", tag.slug) for tag in filters.tags]
         pairs += [("section", filters.section.slug)] if filters.section else []
         pairs += [("q", query)] if query else []
+        pairs += [("from", dates.start.isoformat())] if dates.start else []
+        pairs += [("to", dates.end.isoformat())] if dates.end else []
         return absolute_url(f"{request.path}?{urlencode([*pairs, ('page', number)])}")
 
     return {

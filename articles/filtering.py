@@ -119,11 +119,12 @@ class DateRange:
     end: date | None = None
 
     @classmethod
-    def from_request(cls, request):
-        """Parse ``from=`` and ``to=``; raise BadRequest for a malformed date or a range ending first."""
+    def from_request(cls, request, *, reversed_ok=False):
+        """Parse ``from=`` and ``to=``; raise BadRequest for a malformed date or, unless
+        ``reversed_ok`` (then it matches nothing), a range ending before it starts."""
         start = _valid_date(request.GET.get("from", ""), "from")
         end = _valid_date(request.GET.get("to", ""), "to")
-        if start and end and start > end:
+        if start and end and start > end and not reversed_ok:
             raise BadRequest("The date range ends before it starts: swap from= and to=.")
         return cls(start=start, end=end)
 

@@ -38,6 +38,10 @@ TagSlugs = Annotated[
 ]
 SectionSlug = Annotated[str, WithJsonSchema({"type": "string", "pattern": SECTION_PATTERN})]
 SearchQuery = Annotated[str, WithJsonSchema({"type": "string", "maxLength": MAX_QUERY_LENGTH})]
+# A day (YYYY-MM-DD), or empty for no bound.
+OptionalDate = Annotated[
+    str, WithJsonSchema({"anyOf": [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 0}]})
+]
 ArticleSlug = Annotated[str, WithJsonSchema({"type": "string", "pattern": ARTICLE_SLUG.pattern})]
 AbsoluteUrl = Annotated[str, WithJsonSchema({"type": "string", "format": "uri"})]
 
@@ -54,6 +58,17 @@ class ArticleFilters(Schema):
         description=(
             'Full-text search over headline, dek, body and tags, with web-search rules ("a phrase", '
             "-excluded, or); results in rank order, best first."
+        ),
+    )
+    # Read by DateRange, as on /search/ (a malformed date is the same 400); declared for the schema.
+    from_: OptionalDate = Field(
+        "", alias="from", description="Published on or after this day (YYYY-MM-DD, the site's time zone)."
+    )
+    to: OptionalDate = Field(
+        "",
+        description=(
+            "Published on or before this day (YYYY-MM-DD, the site's time zone). "
+            "A range ending before it starts matches nothing."
         ),
     )
     page: int = Field(1, ge=1, description=f"Page number, {PAGE_SIZE} articles a page.")

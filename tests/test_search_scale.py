@@ -4,10 +4,11 @@ reads, on whichever database DATABASE_URL names (SQLite by default, PostgreSQL i
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from articles.models import Article, Section, Status
-from articles.search import COUNT_BOUND, index_articles, parse_query, search_articles
+from articles.search import COUNT_BOUND, SearchResults, index_articles, parse_query, search_articles
 from tests.test_search import by_class, found, headlines_on, page_of
 
 
@@ -91,6 +92,31 @@ def test_bad_dates_are_a_bad_request_page(client, make_article, params):
     response = client.get("/search/", {"q": "summit", **params})
     assert response.status_code == 400
     assert "That request could not be understood" in response.content.decode()
+
+
+def test_api_search_takes_the_same_date_range(client, make_article):
+    make_article("Summit in March", body="Summit.", published_at=day("2024-03-01"))
+    make_article("Summit in April", body="Summit.", published_at=day("2024-04-15"))
+    make_article("Summit in May", body="Summit.", published_at=day("2024-05-31"))
+    make_article("Draft summit", body="Summit.", published_at=day("2024-04-20"), status=Status.DRAFT)
+    params = {"q": "summit", "from": "2024-04-15", "to": "2024-05-31"}
+    data = client.get("/api/articles/", params).json()
+    assert data["count"] == 2
+    assert sorted(a["headline"] for a in data["results"]) == ["Summit in April", "Summit in May"]
+    # Without q too, and the page links keep the range.
+    data = client.get("/api/articles/", {"to": "2024-03-01"}).json()
+    assert [a["headline"] for a in data["results"]] == ["Summit in March"]
+    for n in range(25):
+        make_article(f"Summit {n}", body="Summit.", published_at=day("2024-04-16"))
+    data = client.get("/api/articles/", params).json()
+    assert data["count"] == 27 and "from=2024-04-15&to=2024-05-31" in data["next"]
+    bad = client.get("/api/articles/", {"q": "summit", "from": "2024-13-01"})
+    assert bad.status_code == 400 and "give from= as YYYY-MM-DD" in bad.json()["detail"]
+    # The schema cannot say that from= must not be after to=: such a range is empty, not a 400.
+    swapped = client.get("/api/articles/", {"q": "summit", "from": "2024-05-01", "to": "2024-04-01"})
+    assert (swapped.status_code, swapped.json()["count"]) == (200, 0)
+    documented = client.get("/api/openapi.json").json()["paths"]["/api/articles/"]["get"]["parameters"]
+    assert {"from", "to"} <= {parameter["name"] for parameter in documented}
 
 
 def test_extreme_dates_answer_a_page(client, make_article):
@@ -202,3 +228,32 @@ def test_prefix_and_date_searches_take_a_fixed_number_of_queries(
     with django_assert_num_queries(expected):
         response = client.get(url)
     assert len(headlines_on(response)) == 20
+
+
+# The window when the newest matches are old ---------------------------------------------------------
+
+
+def _analyze():
+    """Planner statistics, as autovacuum leaves them: PostgreSQL picks how to read matches by them."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE articles_search_vector" if connection.vendor == "postgresql" else "ANALYZE")
+
+
+@pytest.mark.parametrize("common", [False, True], ids=["rare word", "common word"])
+def test_window_holds_the_newest_visible_matches_however_old(make_article, monkeypatch, common):
+    # "Ember" is in the oldest stories only: a quarter of the archive (read through the GIN index,
+    # newest ids first, then older ones when those hold too few) or, with "common", half of it
+    # (read by walking ids backwards). Either way the window is the newest visible matches.
+    embers = [make_article(f"Ember {n}", body="Ember.") for n in range(15 if not common else 30)]
+    for n in range(45 if not common else 30):
+        make_article(f"Other {n}", body="Nothing of the kind.")
+    embers[-1].status = Status.DRAFT
+    embers[-1].save()
+    _analyze()
+    monkeypatch.setattr("articles.search.results.RANK_WINDOW", 2)
+    newest = {embers[-2].headline, embers[-3].headline}
+    assert set(found("ember")) == newest
+    results = SearchResults(parse_query("ember"), Article.objects.published(), bound=3)
+    assert (results.count(), results.more) == (3, True)
+    narrow = SearchResults(parse_query("ember"), Article.objects.published().filter(pk=embers[0].pk))
+    assert (narrow.count(), [a.headline for a in narrow]) == (1, ["Ember 0"])

@@ -2,9 +2,9 @@
 
 - SQLite: ``articles_search_index``, an FTS5 table over headline, dek, tag names and plain body text
   (porter stemming), ranked by ``bm25`` with column weights, snippets by ``snippet()``.
-- PostgreSQL: ``articles_search_document`` holds the same four columns and a generated, weighted
-  ``tsvector`` (headline A, dek and tags B, body C) under a GIN index; ranks by ``ts_rank``,
-  snippets by ``ts_headline``.
+- PostgreSQL: ``articles_search_document`` holds the same four columns; a trigger keeps the
+  weighted ``tsvector`` (headline A, dek and tags B, body C) in the narrow ``articles_search_vector``
+  under a GIN index; ranks by ``ts_rank``, snippets by ``ts_headline``.
 
 Every search is one statement for the count and one for the page. Visibility comes in as
 ``visible``: ``(sql, params)`` of an ``EXISTS`` over the caller's queryset, correlated on the index
@@ -140,6 +140,7 @@ class _SQLite(_Backend):
 
 class _PostgreSQL(_Backend):
     table = "articles_search_document"
+    vectors = "articles_search_vector"  # (article_id, document): migration 0013, kept by a trigger
     key = "article_id"
     outer_key = "d.article_id"
     tag_names = "string_agg(articles_tag.name, ', ' ORDER BY articles_tag.name)"
@@ -159,40 +160,94 @@ class _PostgreSQL(_Backend):
 
         return [article_id, stored(headline), stored(dek), article_id, stored(body)]
 
-    def count(self, query, visible, *, bound):
-        tsquery, tsquery_params = query.tsquery()
+    # A query whose words are (by the statistics) in at least this share of the archive finds its
+    # newest matches by walking ids backwards, testing each row's tsvector: it stops after about
+    # window / share rows. A rarer one reads them from the GIN index, for the newest span of ids
+    # expected to hold SPAN_MARGIN times what is needed, then for the older ids only if that falls short.
+    COMMON = 0.3
+    SPAN_MARGIN = 3
+
+    def _share(self, query, tsquery, tsquery_params):
+        """The share of the archive expected to match, as SQL: the product of the words' frequencies
+        in the GIN statistics (0 for a word too rare to be listed there). None for alternatives,
+        exclusions and prefixes, whose share the statistics cannot tell."""
+        if len(query.alternatives) != 1 or any(t.excluded or t.prefix for t in query.alternatives[0]):
+            return None, []
         sql = (
-            f"SELECT count(*) FROM (SELECT 1 FROM {self.table} d "
-            f"WHERE d.document @@ {tsquery} AND {visible[0]} LIMIT %s) AS hit"
+            "(SELECT coalesce(exp(sum(ln(greatest(coalesce(s.most_common_elem_freqs["
+            "  array_position(s.most_common_elems::text::text[], m[1])], 0), 1e-9)))), 0) "
+            f" FROM pg_stats s CROSS JOIN regexp_matches(({tsquery})::text, $$'([^']+)'$$, 'g') AS m "
+            f" WHERE s.schemaname = current_schema() AND s.tablename = '{self.vectors}' "
+            "  AND s.attname = 'document')"
         )
-        return self._execute(sql, [*tsquery_params, *visible[1], bound])[0][0]
+        return sql, tsquery_params
+
+    def _matches(self, query, *, enough):
+        """The matches' ids, newest first, ``(sql, params)``. Rows are pulled only as the reader
+        needs them, so of the branches only the one the share calls for runs (the others' gates are
+        one-time filters), and the older span only when the newer one had too few."""
+        tsquery, tsquery_params = query.tsquery()
+        walk = f"SELECT article_id FROM {self.vectors} WHERE document @@ {tsquery}"
+        share, share_params = self._share(query, tsquery, tsquery_params)
+        if share is None:  # the planner's own choice
+            return f"{walk} ORDER BY article_id DESC", tsquery_params
+        common, common_params = f"({share} >= %s)", [*share_params, self.COMMON]
+        cut = (
+            f"(SELECT coalesce(max(article_id), 0) - least(%s / greatest({share}, 1e-9), 1e15)::bigint "
+            f"FROM {self.vectors})"
+        )
+        cut_params = [enough * self.SPAN_MARGIN, *share_params]
+        sql = (
+            f"({walk} AND {common} ORDER BY article_id DESC) UNION ALL "
+            f"(SELECT article_id FROM articles_search_matches({tsquery}, {cut}, 9223372036854775807) "
+            f"AS m(article_id) WHERE NOT {common} ORDER BY article_id DESC) UNION ALL "
+            f"(SELECT article_id FROM articles_search_matches({tsquery}, -1, {cut}) "
+            f"AS m(article_id) WHERE NOT {common} ORDER BY article_id DESC)"
+        )
+        span = [*tsquery_params, *cut_params]
+        return sql, [*tsquery_params, *common_params, *span, *common_params, *span, *common_params]
+
+    def count(self, query, visible, *, bound):
+        matches, params = self._matches(query, enough=bound)
+        # Checked row by row (see ``ranked``), so only about ``bound`` visibility lookups are made.
+        sql = (
+            f"SELECT count(*) FROM (SELECT 1 FROM ({matches}) d WHERE (SELECT true WHERE {visible[0]}) "
+            "LIMIT %s) AS hit"
+        )
+        return self._execute(sql, [*params, *visible[1], bound])[0][0]
 
     def ranked(self, query, visible, *, limit, offset, window):
-        # The newest ``window`` matches, ranked and cut to the page; ts_headline, the costly part,
-        # runs on that page only.
+        # ``match``: the matches' ids, newest first, from the narrow table alone (see _matches).
+        # Visibility is checked after, newest first, so it runs for about ``window`` rows, not
+        # every match. Then the window's tsvectors (and only those) are read to rank, the page cut,
+        # and ts_headline, the costly part, run on that page's bodies only.
+        matches, match_params = self._matches(query, enough=window)
         tsquery, tsquery_params = query.tsquery()
         sql = (
+            f"WITH match AS MATERIALIZED ({matches}"
+            "), win AS MATERIALIZED ("
+            # A scalar subquery keeps the check a per-row filter in the ids' order, run for about
+            # ``window`` rows: a bare EXISTS may become a join that reorders them (and the LIMIT
+            # would keep arbitrary matches) or a hash of every visible id.
+            f"  SELECT d.article_id FROM match d WHERE (SELECT true WHERE {visible[0]}) LIMIT %s"
+            "), hit AS MATERIALIZED ("
+            "  SELECT v.article_id, ts_rank(v.document, q.query) AS search_rank, a.published_at, q.query "
+            f"  FROM win JOIN {self.vectors} v ON v.article_id = win.article_id "
+            f"  JOIN {_ARTICLE} a ON a.id = win.article_id CROSS JOIN (SELECT {tsquery} AS query) AS q "
+            "   ORDER BY search_rank DESC, a.published_at DESC, v.article_id DESC LIMIT %s OFFSET %s"
+            ") "
             "SELECT hit.article_id, hit.search_rank, snippet.text, "
             "  snippet_at.position > 1, "
             "  snippet_at.position > 0 "
-            "    AND snippet_at.position + length(snippet_at.plain) <= length(hit.body) "
-            "FROM ("
-            "  SELECT w.article_id, w.body, w.query, ts_rank(w.document, w.query) AS search_rank, "
-            "     a.published_at, a.id "
-            "  FROM ("
-            "    SELECT d.article_id, d.body, d.document, q.query "
-            f"    FROM {self.table} d CROSS JOIN (SELECT {tsquery} AS query) AS q "
-            f"    WHERE d.document @@ q.query AND {visible[0]} ORDER BY d.article_id DESC LIMIT %s"
-            f"  ) w JOIN {_ARTICLE} a ON a.id = w.article_id "
-            "   ORDER BY search_rank DESC, a.published_at DESC, a.id DESC LIMIT %s OFFSET %s"
-            ") hit "
-            "CROSS JOIN LATERAL ts_headline('english', hit.body, hit.query, %s) AS snippet(text) "
-            "CROSS JOIN LATERAL (SELECT plain, strpos(hit.body, plain) AS position "
+            "    AND snippet_at.position + length(snippet_at.plain) <= length(t.body) "
+            f"FROM hit JOIN {self.table} t ON t.article_id = hit.article_id "
+            "CROSS JOIN LATERAL ts_headline('english', t.body, hit.query, %s) AS snippet(text) "
+            "CROSS JOIN LATERAL (SELECT plain, strpos(t.body, plain) AS position "
             "  FROM replace(replace(snippet.text, %s, ''), %s, '') AS plain) AS snippet_at "
-            "ORDER BY hit.search_rank DESC, hit.published_at DESC, hit.id DESC"
+            "ORDER BY hit.search_rank DESC, hit.published_at DESC, hit.article_id DESC"
         )
         params = [
-            *tsquery_params, *visible[1], window, limit, offset,
+            *match_params, *visible[1], window, *tsquery_params, limit, offset,
             self.headline_options, MATCH_START, MATCH_END,
         ]  # fmt: skip
         return self._execute(sql, params)
