@@ -12,6 +12,7 @@ Imports from ``naming``, ``matching``, ``pictures`` and ``reading``.
 
 from itertools import islice
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -70,9 +71,18 @@ def _write_all(entries, existing, spool, report, progress, workers, pictures=Non
         prepared = writer.prepare(batch)
         if pending is not None:
             writer.finish(*pending, report)
+            _forget_queries()
         pending = prepared
     if pending is not None:
         writer.finish(*pending, report)
+
+
+def _forget_queries():
+    """With DEBUG on, Django keeps the SQL of the last 9,000 queries, and a batch's statements carry
+    megabytes of article text: forget them after each batch, as Django does after each request.
+    Not while something counts the queries (``CaptureQueriesContext`` forces the debug cursor)."""
+    if settings.DEBUG and not connection.force_debug_cursor:
+        connection.queries_log.clear()
 
 
 class _Writer:
@@ -207,6 +217,7 @@ class _Writer:
         leads = [(article.pk, plan.image) for plan, article in everything if plan.image is not None]
         if leads and self.pictures is not None:
             self.pictures.set_leads(leads)
+        # Batch complete: per-batch derived data is refreshed here.
         # The writes above bypass save() and its signals: the follow-up comes after the tags, which
         # the search index holds.
         publishing.after_bulk_write(
