@@ -12,6 +12,7 @@ Imports from ``naming``, ``matching``, ``pictures`` and ``reading``.
 
 from itertools import islice
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -70,9 +71,18 @@ def _write_all(entries, existing, spool, report, progress, workers, pictures=Non
         prepared = writer.prepare(batch)
         if pending is not None:
             writer.finish(*pending, report)
+            _forget_queries()
         pending = prepared
     if pending is not None:
         writer.finish(*pending, report)
+
+
+def _forget_queries():
+    """With DEBUG on, Django keeps the SQL of the last 9,000 queries, and a batch's statements carry
+    megabytes of article text: forget them after each batch, as Django does after each request.
+    Not while something counts the queries (``CaptureQueriesContext`` forces the debug cursor)."""
+    if settings.DEBUG and not connection.force_debug_cursor:
+        connection.queries_log.clear()
 
 
 class _Writer:

@@ -16,7 +16,16 @@ def insert_rows(model, field_names, rows):
         return
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in field_names)
-    values = ", ".join(["%s"] * len(field_names))
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({values})", rows)
+        if connection.vendor == "postgresql":
+            # COPY: one stream for the lot, where executemany sends a statement per row.
+            with connection.wrap_database_errors, cursor.cursor.copy(
+                f"COPY {table} ({columns}) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        values = ", ".join(["%s"] * len(field_names))
+        cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({values})", rows)

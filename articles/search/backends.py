@@ -155,10 +155,24 @@ class _PostgreSQL(_Backend):
         )
 
     def write_params(self, article_id, headline, dek, body):
-        def stored(text):  # ts_headline would drop anything shaped like an HTML tag
-            return text.replace("<", LESS_THAN).replace(">", GREATER_THAN)
+        return [article_id, _stored(headline), _stored(dek), article_id, _stored(body)]
 
-        return [article_id, stored(headline), stored(dek), article_id, stored(body)]
+    def write_many(self, rows):
+        """One statement for the lot, over arrays, where executemany sends one per row: the tag names
+        are found by a join per statement, not a subquery round trip per article."""
+        latest = {row[0]: row for row in rows}  # as one write after another would leave it
+        if not latest:
+            return
+        columns = list(zip(*latest.values(), strict=True))
+        arrays = [list(columns[0]), *([_stored(text) for text in column] for column in columns[1:])]
+        self._execute(
+            f"INSERT INTO {self.table} (article_id, headline, dek, tags, body) "
+            f"SELECT v.id, v.headline, v.dek, {self._tags_of('v.id')}, v.body "
+            "FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS v(id, headline, dek, body) "
+            "ON CONFLICT (article_id) DO UPDATE SET headline = EXCLUDED.headline, dek = EXCLUDED.dek, "
+            "tags = EXCLUDED.tags, body = EXCLUDED.body",
+            arrays,
+        )
 
     # A query whose words are (by the statistics) in at least this share of the archive finds its
     # newest matches by walking ids backwards, testing each row's tsvector: it stops after about
@@ -263,3 +277,8 @@ def backend_for(connection):
         raise NotSupportedError(
             f"Search runs on SQLite or PostgreSQL; this database is {connection.vendor}."
         ) from None
+
+
+def _stored(text):
+    """Text as PostgreSQL's index stores it: ts_headline would drop anything shaped like an HTML tag."""
+    return text.replace("<", LESS_THAN).replace(">", GREATER_THAN)
