@@ -13,6 +13,9 @@ from lxml import etree
 
 from articles.models import Correction
 
+# Pages of the articles sitemap are id ranges: stories numbered from 1 on both databases.
+pytestmark = pytest.mark.usefixtures("article_ids_from_one")
+
 ORIGIN = "https://news.example.org"
 HOSTILE = {
     "HTTP_HOST": "127.0.0.1:6666",

@@ -14,6 +14,9 @@ from articles import sitemaps
 from articles.models import Article, Section, Status
 from articles.sitemaps import NEWS_SITEMAP_LIMIT
 
+# Pages of the articles sitemap are id ranges: stories numbered from 1 on both databases.
+pytestmark = pytest.mark.usefixtures("article_ids_from_one")
+
 NS = {
     "sm": "http://www.sitemaps.org/schemas/sitemap/0.9",
     "news": "http://www.google.com/schemas/sitemap-news/0.9",
