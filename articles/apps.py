@@ -24,7 +24,9 @@ class ArticlesConfig(AppConfig):
 
         # Each story's card data (articles/cards.py) follows the story and everything it shows.
         from articles import cards
-        from articles.models import ArticleAuthor, Author, Correction
+        from articles.models import ArticleAuthor, ArticleQuerySet, Author, Correction
+
+        ArticleQuerySet.card_filler = staticmethod(cards.ensure)
 
         post_save.connect(cards.article_saved, sender=Article, dispatch_uid="card_article")
         for model in (ArticleAuthor, TaggedArticle, Correction):

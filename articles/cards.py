@@ -15,124 +15,19 @@ refresh_cards`` fills them in) is worked out in memory by ``ensure``, with the s
 
 import threading
 from contextlib import contextmanager
-from datetime import UTC
 
 from django.db import transaction
 from django.db.models import QuerySet
 
-from articles.addresses import slug_address
-from articles.pictures import SHARE_RATIOS, Picture, Version, lead_pictures_from_source
+from articles.card_data import CARD_VERSION, current, picture_data, utc_text
+from articles.models import Article, ArticleAuthor, Correction, TaggedArticle
+from articles.pictures import SHARE_RATIOS, lead_pictures_from_source
 
 CHUNK = 500
-# Bumped when the shape changes: an older card is then worked out again, as a missing one is.
-CARD_VERSION = 1
-
-
-class Named:
-    """An author or a tag as a card names it: enough to print and link it, without its row. It is
-    equal to the Author or Tag it stands for, as model instances are to each other."""
-
-    __slots__ = ("pk", "slug", "name", "kind")
-
-    def __init__(self, pk, slug, name, kind):
-        self.pk, self.slug, self.name, self.kind = pk, slug, name, kind
-
-    @property
-    def id(self):
-        return self.pk
-
-    def get_absolute_url(self):
-        return slug_address(f"articles:{self.kind}", self.slug)
-
-    def __str__(self):
-        return self.name
-
-    def __repr__(self):
-        return f"<{self.kind.title()}: {self.name}>"
-
-    def _identity(self):
-        return (self.kind, self.pk)
-
-    def __eq__(self, other):
-        if isinstance(other, Named):
-            return self._identity() == other._identity()
-        meta = getattr(other, "_meta", None)
-        return meta is not None and (meta.model_name, other.pk) == self._identity()
-
-    def __hash__(self):
-        return hash(self._identity())
-
-
-class CardCorrection:
-    __slots__ = ("date", "text")
-
-    def __init__(self, date, text):
-        self.date, self.text = date, text
-
-
-def authors_of(card):
-    return [Named(pk, slug, name, "author") for pk, slug, name in card["authors"]]
-
-
-def topics_of(card):
-    return [Named(pk, slug, name, "tag") for pk, slug, name in card["topics"]]
-
-
-def corrections_of(card):
-    from django.utils.dateparse import parse_datetime
-
-    return [CardCorrection(parse_datetime(date), text) for date, text in card["corrections"]]
-
-
-def picture_of(card):
-    data = card["picture"]
-    if data is None:
-        return None
-    versions = tuple(Version(*fields) for fields in data["versions"])
-    texts = {key: data[key] for key in ("id", "alt", "caption", "credit", "width", "height")}
-    return Picture(**texts, versions=versions)
-
-
-def _picture_data(picture):
-    if picture is None:
-        return None
-    return {
-        "id": picture.id,
-        "alt": picture.alt,
-        "caption": picture.caption,
-        "credit": picture.credit,
-        "width": picture.width,
-        "height": picture.height,
-        "versions": [[v.url, v.width, v.height, v.format, v.ratio, v.size] for v in picture.versions],
-    }
-
-
-def current(card):
-    """Whether ``card`` (a stored value, maybe None) is one this code reads."""
-    return bool(card) and card.get("v") == CARD_VERSION
-
-
-def _utc(moment):
-    return moment.astimezone(UTC).isoformat()
-
-
-def card_for(authors, tags, corrections):
-    """The card of a story with these ``authors`` (in byline order), ``tags`` and ``corrections``
-    (``(date, text)`` pairs) and no lead picture, from values in hand: bulk imports build it with
-    the story, and so write it with no query of its own."""
-    return {
-        "v": CARD_VERSION,
-        "authors": [[a.pk, a.slug, a.name] for a in authors],
-        "topics": sorted(([t.pk, t.slug, t.name] for t in tags), key=lambda tag: tag[2].lower()),
-        "corrections": sorted(([_utc(date), text] for date, text in corrections), key=lambda c: c[0]),
-        "picture": None,
-    }
 
 
 def work_out(article_ids, using=None):
     """``{article id: card}`` for ``article_ids``, from what is stored now: four queries."""
-    from articles.models import ArticleAuthor, Correction, TaggedArticle
-
     cards = {pk: {"v": CARD_VERSION, "authors": [], "topics": [], "corrections": []} for pk in article_ids}
     bylines = (
         ArticleAuthor.objects.using(using)
@@ -158,10 +53,10 @@ def work_out(article_ids, using=None):
         .values_list("article_id", "date", "text")
     )
     for article_id, date, text in corrections:
-        cards[article_id]["corrections"].append([_utc(date), text])
+        cards[article_id]["corrections"].append([utc_text(date), text])
     pictures = lead_pictures_from_source(list(article_ids), SHARE_RATIOS)
     for pk, card in cards.items():
-        card["picture"] = _picture_data(pictures.get(pk))
+        card["picture"] = picture_data(pictures.get(pk))
     return cards
 
 
@@ -179,8 +74,6 @@ def ensure(articles):
 
 def refresh_cards(article_ids, using=None):
     """Work out again and store the cards of ``article_ids`` (ids of stories gone are skipped)."""
-    from articles.models import Article
-
     ids = sorted(set(article_ids))
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
@@ -228,8 +121,6 @@ def stories_changed(article_ids, using=None):
 
 def _deleting_article(origin):
     """Whether a cascaded delete comes from deleting the story itself: no card to refresh then."""
-    from articles.models import Article
-
     return isinstance(origin, Article) or (isinstance(origin, QuerySet) and issubclass(origin.model, Article))
 
 
@@ -252,7 +143,5 @@ def author_saved(sender, instance, using, created=False, raw=False, **kwargs):
 
 def tag_saved(sender, instance, using, created=False, raw=False, **kwargs):
     if not (created or raw):
-        from articles.models import TaggedArticle
-
         tagged = TaggedArticle.objects.using(using).filter(tag=instance)
         stories_changed(list(tagged.values_list("content_object_id", flat=True)), using)

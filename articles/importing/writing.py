@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from articles import cards, publishing, rendering, search
+from articles import card_data, cards, publishing, rendering, search
 from articles.importers import Notice
 from articles.importing.matching import _LOOKUP_CHUNK
 from articles.importing.naming import _HeadlineSlugs, _Names
@@ -186,7 +186,7 @@ class _Writer:
         for plan, article in new:
             # Its card (articles/cards.py) from what the batch holds; one with a picture is worked
             # out again once its lead is set, below.
-            article.card = cards.card_for(
+            article.card = card_data.card_for(
                 [self.names.author(name) for name in plan.authors],
                 [self.names.tag(name) for name in plan.tags],
                 [(item.date, item.text) for item in plan.record.corrections or ()],

@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
-from articles import cards, pictures
+from articles import card_data, pictures
 from articles.addresses import slug_address
 from articles.models.redirects import SlugRedirect
 from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle
@@ -85,6 +85,10 @@ class WorkflowError(PermissionDenied):
 
 
 class ArticleQuerySet(models.QuerySet):
+    # Works out the cards a result of ``with_cards()`` lacks: articles.cards.ensure, set when the
+    # app is ready (it reads the models this module defines).
+    card_filler = None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._with_cards = False
@@ -99,8 +103,8 @@ class ArticleQuerySet(models.QuerySet):
     def _fetch_all(self):
         fetching = self._result_cache is None
         super()._fetch_all()
-        if fetching and self._with_cards and self._iterable_class is ModelIterable:
-            cards.ensure(self._result_cache)
+        if fetching and self._with_cards and self._iterable_class is ModelIterable and self.card_filler:
+            self.card_filler(self._result_cache)
 
     def with_cards(self):
         """Articles that come with their card data (articles/cards.py): read from their own row, or
@@ -486,27 +490,27 @@ class Article(models.Model):
 
     @property
     def card_is_current(self):
-        return cards.current(self.__dict__.get("card"))
+        return card_data.current(self.__dict__.get("card"))
 
     @property
     def topics(self):
         """Tags by name: from the card (articles/cards.py), else the taggings (TOPICS_PREFETCH)."""
         if self.card_is_current:
-            return cards.topics_of(self.card)
+            return card_data.topics_of(self.card)
         return sorted((item.tag for item in self.tagged_items.all()), key=lambda tag: tag.name.lower())
 
     @property
     def byline_authors(self):
         """Authors in byline order: from the card, else the bylines (BYLINES_PREFETCH)."""
         if self.card_is_current:
-            return cards.authors_of(self.card)
+            return card_data.authors_of(self.card)
         return [byline.author for byline in self.bylines.all()]
 
     @property
     def corrections_shown(self):
         """Corrections, oldest first, as the page prints them (date, text)."""
         if self.card_is_current:
-            return cards.corrections_of(self.card)
+            return card_data.corrections_of(self.card)
         return list(self.corrections.all())
 
     @cached_property
@@ -514,7 +518,7 @@ class Article(models.Model):
         """The picture the story leads with, or None: from the card, else asked of the picture
         source (articles.pictures), which ``attach_lead_pictures`` does for a list at once."""
         if self.card_is_current:
-            return cards.picture_of(self.card)
+            return card_data.picture_of(self.card)
         return pictures.lead_picture_of(self)
 
 

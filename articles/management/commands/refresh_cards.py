@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
 
-from articles.cards import CARD_VERSION, CHUNK, refresh_cards
+from articles.card_data import CARD_VERSION
+from articles.cards import CHUNK, refresh_cards
 from articles.models import Article
 
 
