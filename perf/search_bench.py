@@ -52,11 +52,15 @@ QUERIES = [
 ]  # fmt: skip
 
 
-def scratch_database(database_url):
-    """The DATABASE_URL to use: the SQLite default under build/, or ``database_url`` (created if missing)."""
+def scratch_database(
+    database_url, work_dir=WORK_DIR, file_name="search.sqlite3", prefixes=("search_bench", "srch_")
+):
+    """The DATABASE_URL to use: ``work_dir/file_name`` (SQLite) by default, or ``database_url``: a
+    SQLite file under build/ or a PostgreSQL database named with one of ``prefixes`` (created if
+    missing). Shared by the benchmarks that keep their own scratch data (sitemap_bench too)."""
     if not database_url:
-        WORK_DIR.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{WORK_DIR / 'search.sqlite3'}"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{work_dir / file_name}"
     if database_url.startswith("sqlite:"):
         path = Path(database_url.removeprefix("sqlite:///")).resolve()
         if not path.is_relative_to(PROJECT / "build"):
@@ -64,8 +68,9 @@ def scratch_database(database_url):
         path.parent.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{path}"
     server, name = database_url.rsplit("/", 1)
-    if not name.startswith(("search_bench", "srch_")):
-        sys.exit(f"--database-url: a scratch database named search_bench… or srch_…, not {name!r}")
+    if not name.startswith(prefixes):
+        named = " or ".join(f"{prefix}…" for prefix in prefixes)
+        sys.exit(f"--database-url: a scratch database named {named}, not {name!r}")
     import psycopg
 
     with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:

@@ -15,35 +15,18 @@ Reported, not asserted: timings on a shared machine are noise.
 import argparse
 import os
 import statistics
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from perf import search_bench
 
 PROJECT = Path(__file__).resolve().parent.parent
 WORK_DIR = PROJECT / "build" / "sitemap-bench"
 
 
 def scratch_database(database_url):
-    if not database_url:
-        WORK_DIR.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{WORK_DIR / 'sitemaps.sqlite3'}"
-    if database_url.startswith("sqlite:"):
-        path = Path(database_url.removeprefix("sqlite:///")).resolve()
-        if not path.is_relative_to(PROJECT / "build"):
-            sys.exit(f"--database-url: a scratch SQLite file under {PROJECT / 'build'}, not {path}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{path}"
-    server, name = database_url.rsplit("/", 1)
-    if not name.startswith("smap_"):
-        sys.exit(f"--database-url: a scratch database named smap_…, not {name!r}")
-    import psycopg
-
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-            conn.execute(f'ALTER DATABASE "{name}" SET random_page_cost = 1.1')
-    return database_url
+    return search_bench.scratch_database(database_url, WORK_DIR, "sitemaps.sqlite3", prefixes=("smap_",))
 
 
 def main():
