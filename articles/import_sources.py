@@ -33,12 +33,20 @@ _KINDS = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
-    """A file to read (``path``) and its identity among imports (``name``)."""
+    """A file to read and its identity among imports (``name``).
 
-    path: Path
+    The path is kept as a string, made a ``Path`` on use: an import of a million files keeps a
+    million of these, and a ``Path`` (its parts parsed and kept) costs several times its string.
+    """
+
+    file: str
     name: str
+
+    @property
+    def path(self):
+        return Path(self.file)
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ def find(paths):
                     Notice(path, 1, f"no articles in this folder (no {_extensions()} files)")
                 )
         elif path.is_file():
-            files = [(SourceFile(path, printable(path.stem)), os.path.realpath(path))]
+            files = [(SourceFile(str(path), printable(path.stem)), os.path.realpath(path))]
         elif path.exists():
             found.problems.append(Notice(path, 1, "not a regular file or a folder"))
             continue
@@ -119,21 +127,20 @@ def _files_in(folder, found):
         for entry in entries:
             if entry.name.startswith("."):
                 continue
-            path = Path(entry.path)
             try:
                 mode = entry.stat(follow_symlinks=False).st_mode
             except OSError as error:
-                found.problems.append(Notice(path, 1, f"cannot read it: {error.strerror}"))
+                found.problems.append(Notice(Path(entry.path), 1, f"cannot read it: {error.strerror}"))
                 continue
             if stat.S_ISDIR(mode):
-                folders.append(path)
+                folders.append(entry.path)
             elif not stat.S_ISREG(mode):
                 kind = next((what for test, what in _KINDS if test(mode)), "not a file")
-                found.skips.append(Skip(path, f"{kind}, not a regular file"))
-            elif path.suffix.lower() in FORMATS:
+                found.skips.append(Skip(Path(entry.path), f"{kind}, not a regular file"))
+            elif os.path.splitext(entry.name)[1].lower() in FORMATS:
                 relative = os.path.relpath(entry.path, folder)
                 name = printable(Path(relative).with_suffix("").as_posix())
-                files.append((SourceFile(path, name), os.path.join(real_folder, relative)))
+                files.append((SourceFile(entry.path, name), os.path.join(real_folder, relative)))
             else:
                 found.others += 1
         # Depth first in name order, as os.walk gave them before.
@@ -158,6 +165,8 @@ def older_imports(entries, found, chunk_size):
     for entry in entries:
         if entry.legacy_source_id is not None and entry.key not in found:
             claims.setdefault((entry.source_name, entry.legacy_source_id), []).append(entry)
+    if not claims:
+        return older
     own_keys = {entry.key for entry in entries}
     found_pks = {stored.pk for stored in found.values()}
     candidates = {key: claimants[0] for key, claimants in claims.items() if len(claimants) == 1}

@@ -42,6 +42,7 @@ imports from them, ``reading`` from ``checking``, ``writing`` from ``reading``, 
 """
 
 import tempfile
+from collections import deque
 from dataclasses import replace
 from pathlib import Path
 
@@ -114,7 +115,9 @@ def import_paths(
         report.fail(problem)
     report.skips.extend(found.skips)
     report.skipped += len(found.skips) + found.others
-    files = found.files
+    # A deque the reading empties: each file is let go once read (reading._read_all).
+    files = deque(found.files)
+    del found
     with (
         tempfile.TemporaryFile(prefix="newsroom-import-") as spool_file,
         tempfile.TemporaryDirectory(prefix="newsroom-import-pictures-") as picture_spool,
@@ -128,7 +131,7 @@ def import_paths(
         entries, existing = _check_against_database(entries, report)
         report.warnings.extend(_warnings(entries, file_warnings, report))
         if report.problems and not keep_going:
-            report.held_back = len({entry.path for entry in entries})
+            report.held_back = len({entry.file for entry in entries})
             return report
         if entries:
             pictures = None if dry_run else picture_files.writer()

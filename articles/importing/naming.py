@@ -25,13 +25,19 @@ class _HeadlineSlugs:
     the slugs the files of this import ask for, and each other."""
 
     def __init__(self, entries, existing):
-        self._entries, self._existing = entries, existing
-        self._taken = self._bases = None
+        # Worked out now, while the entries are all there: the writing lets each go once written.
+        self._bases = {
+            _headline_slug(entry.headline)
+            for entry in entries
+            if not entry.slug and entry.key not in existing
+        }
+        self._taken = {entry.slug for entry in entries if entry.slug}
+        self._loaded = False
 
     def take(self, headline):
-        if self._taken is None:
+        if not self._loaded:
             self._load()
-        base = self._bases[headline]
+        base = _headline_slug(headline)
         slug, number = base, 2
         while slug in self._taken:
             slug, number = f"{base}-{number}", number + 1
@@ -39,28 +45,23 @@ class _HeadlineSlugs:
         return slug
 
     def _load(self):
-        """Find the slug of each new article's headline, and the slugs taken that it could
-        otherwise be given.
+        """Add to the slugs taken those of the site that a new article's headline could otherwise
+        be given: its headline's slug, or one with a number after it.
 
-        One pass over the site's slugs, keeping only a headline's slug or one with a number after
-        it: memory follows the size of the import, not of the site.
+        One pass over the site's slugs, keeping only those: memory follows the size of the import,
+        not of the site. Each headline's own slug is worked out again when it is taken, rather than
+        kept for every new article.
         """
-        self._bases = {
-            entry.headline: _headline_slug(entry.headline)
-            for entry in self._entries
-            if not entry.slug and entry.key not in self._existing
-        }
-        bases = set(self._bases.values())
-        taken = {entry.slug for entry in self._entries if entry.slug}
         site = chain(
             Article.objects.values_list("slug", flat=True).iterator(chunk_size=5000),
             SlugRedirect.objects.values_list("old_slug", flat=True).iterator(chunk_size=5000),
         )
         for slug in site:
             stem, _, number = slug.rpartition("-")
-            if slug in bases or (number.isdigit() and stem in bases):
-                taken.add(slug)
-        self._taken = taken
+            if slug in self._bases or (number.isdigit() and stem in self._bases):
+                self._taken.add(slug)
+        self._bases = None
+        self._loaded = True
 
 
 def _headline_slug(headline):

@@ -10,16 +10,18 @@ import multiprocessing
 import os
 import pickle
 import sys
+from array import array
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 
 import django
 
 from articles.importers import ImportProblem, Notice, parse_file
 from articles.importing.checking import _check_unique, _plan
+from articles.models import Article
 
 # From this many files on, files are parsed and bodies rendered in worker processes, one per CPU:
 # YAML front matter and Markdown are parsed in pure Python, so a second core nearly halves the
@@ -28,15 +30,18 @@ from articles.importing.checking import _check_unique, _plan
 PARALLEL_MIN_FILES = 5000
 # Files (when reading) or bodies (when rendering) sent to a worker at a time.
 _WORKER_CHUNK = 50
+# Chunks of files sent to the workers ahead of the reading: enough to keep 16 CPUs busy.
+_CHUNKS_UNDER_WAY = 32
 
 
 @dataclass(slots=True)
 class _Entry:
     """What stays in memory of a checked plan until it is written: enough to check it against the
     other files and the database, to find its earlier article and to report on it. The plan itself
-    (body and all) waits in the spool at ``spooled`` (offset, size)."""
+    (body and all) waits in the spool as plan number ``spooled``. Its file's path is a string
+    (``file``, the one its ``SourceFile`` holds), a ``Path`` only on use: see ``SourceFile``."""
 
-    path: Path
+    file: str
     source_name: str
     source_id: str
     slug: str | None
@@ -50,13 +55,13 @@ class _Entry:
     # What an import before issue 12 would have called it (its file's stem), and its checksum then.
     legacy_source_id: str | None = None
     legacy_checksum: str = ""
-    spooled: tuple = (0, 0)
+    spooled: int = -1
 
     @classmethod
-    def of(cls, plan, path):
+    def of(cls, plan, file):
         record = plan.record
         return cls(
-            path=path,
+            file=file,
             source_name=sys.intern(record.source_name),
             source_id=record.source_id,
             slug=record.slug,
@@ -67,9 +72,17 @@ class _Entry:
             source_id_line=record.line_of("source_id"),
             source_id_given=record.source_id_given,
             warnings=tuple(record.warnings),
-            legacy_source_id=record.legacy_source_id,
+            legacy_source_id=record.legacy_source_id if plan.legacy_checksum else None,
             legacy_checksum=plan.legacy_checksum,
         )
+
+    @property
+    def path(self):
+        return Path(self.file)
+
+    def forget_legacy(self):
+        """Drop what would find the article an import before issue 12 made: there is none."""
+        self.legacy_source_id, self.legacy_checksum = None, ""
 
     @property
     def key(self):
@@ -85,23 +98,24 @@ class _Spool:
     A hundred thousand article bodies would take gigabytes of memory; reading the files again would
     parse everything twice, and would write a file changed since it was checked. The spool keeps
     exactly what was checked and hands it back one plan at a time. Every ``put`` comes before the
-    first ``get``.
+    first ``get``. A plan is known by its number; where each starts is kept in an array, 8 bytes a
+    plan rather than a tuple of two ints in every entry.
     """
 
     def __init__(self, file):
         self._file = file
-        self._end = 0
+        self._starts = array("q", [0])
 
     def put(self, data):
-        """Store a pickled plan; return where it is, for ``get``."""
+        """Store a pickled plan; return its number, for ``get``."""
         self._file.write(data)
-        self._end += len(data)
-        return (self._end - len(data), len(data))
+        self._starts.append(self._starts[-1] + len(data))
+        return len(self._starts) - 2
 
-    def get(self, where):
-        offset, size = where
-        self._file.seek(offset)
-        return pickle.loads(self._file.read(size))
+    def get(self, number):
+        start, end = self._starts[number], self._starts[number + 1]
+        self._file.seek(start)
+        return pickle.loads(self._file.read(end - start))
 
 
 @contextmanager
@@ -129,19 +143,18 @@ def _worker_processes(file_count):
 
 
 def _read_all(files, options, report, progress, spool, workers):
-    """Return (the entries of the files without a problem, each such file's own warnings).
+    """Return (the entries of the files without a problem, the files' warnings by path, for the
+    files with any).
 
-    The plans of those files go to ``spool``; a failed file's never do. Files are parsed by
-    ``workers`` when there are any, but checked against each other here, in order.
+    ``files`` is a deque of ``SourceFile``, emptied as they are read: a file is let go once read,
+    so the files waiting and the entries made never both hold a million. The plans of the good
+    files go to ``spool``; a failed file's never do. Files are parsed by ``workers`` when there
+    are any, but checked against each other here, in order.
     """
     entries, sources, slugs, file_warnings = [], {}, {}, {}
-    if workers is not None:
-        parsed = workers.map(_read_file, files, repeat(options), chunksize=_WORKER_CHUNK)
-        read = zip(files, parsed, strict=True)
-    else:
-        read = ((file, _read_file(file, options)) for file in files)
+    older_imports_possible = None  # asked of the database at the first entry that needs it
+    read = _read_in_turn(files, options, workers)
     for file, outcome in progress(read, total=len(files), desc="Reading"):
-        path = file.path
         if isinstance(outcome, Notice):
             report.fail(outcome)
             continue
@@ -152,7 +165,7 @@ def _read_all(files, options, report, progress, spool, workers):
                 problems.append(item)
                 continue
             entry, _ = item
-            entry.path = path  # one Path object per file, however many articles it holds
+            entry.file = file.file  # one string per file, however many articles it holds
             try:
                 _check_unique(entry, (sources, file_sources), (slugs, file_slugs))
             except ImportProblem as problem:
@@ -168,11 +181,49 @@ def _read_all(files, options, report, progress, spool, workers):
         sources.update(file_sources)
         slugs.update(file_slugs)
         report.skipped += outcome.skipped
-        file_warnings[path] = outcome.warnings
+        # Only the files with warnings, in the order read: a million empty ones would cost 100 MB.
+        if outcome.warnings or any(entry.warnings for entry, _ in file_items):
+            file_warnings[file.path] = outcome.warnings
         for entry, plan_data in file_items:
             entry.spooled = spool.put(plan_data)
+            if entry.legacy_source_id is not None:
+                if older_imports_possible is None:
+                    older_imports_possible = _older_imports_possible()
+                if not older_imports_possible:
+                    entry.forget_legacy()
             entries.append(entry)
     return entries, file_warnings
+
+
+def _older_imports_possible():
+    """Whether an import before issue 12 may have made an article of this import: not on a site
+    without imported articles (a first bulk load), where each entry's checksum under its old
+    identity would only take memory, a million of them."""
+    return Article.objects.exclude(source_id="").exists()
+
+
+def _read_in_turn(files, options, workers):
+    """Yield (file, what reading it gave) for each file of the deque ``files``, in order, taking
+    each off the deque. With ``workers``, at most ``_CHUNKS_UNDER_WAY`` chunks of files are sent
+    ahead of the one being checked: neither the files waiting nor the results waiting grow with
+    the import (``Executor.map`` would send them all at once)."""
+    if workers is None:
+        while files:
+            file = files.popleft()
+            yield file, _read_file(file, options)
+        return
+    under_way = deque()
+    while files or under_way:
+        while files and len(under_way) < _CHUNKS_UNDER_WAY:
+            chunk = [files.popleft() for _ in range(min(_WORKER_CHUNK, len(files)))]
+            under_way.append((chunk, workers.submit(_read_files, chunk, options)))
+        chunk, future = under_way.popleft()
+        yield from zip(chunk, future.result(), strict=True)
+
+
+def _read_files(files, options):
+    """``_read_file`` for each of a chunk of files, in a worker process."""
+    return [_read_file(file, options) for file in files]
 
 
 @dataclass
@@ -201,5 +252,5 @@ def _read_file(file, options):
         except ImportProblem as problem:
             items.append(problem.as_notice())
             continue
-        items.append((_Entry.of(plan, path), pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)))
+        items.append((_Entry.of(plan, file.file), pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)))
     return _FileRead(items, list(parsed.problems), parsed.skipped, tuple(parsed.warnings))

@@ -43,7 +43,14 @@ class ImportReport:
     # Links, pipes and devices in the folders, not read (import_sources.Skip); counted in skipped.
     skips: list = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
-    outcomes: list[Outcome] = field(default_factory=list)
+    # (path string, action, slug) of each file, in order; ``outcomes`` makes them ``Outcome``s. A
+    # plain tuple whose strings the entry and the article already hold is a sixth of an Outcome's
+    # memory, a million of them.
+    _outcomes: list[tuple] = field(default_factory=list, repr=False)
+
+    @property
+    def outcomes(self):
+        return [Outcome(Path(file), action, slug) for file, action, slug in self._outcomes]
 
     def summary(self):
         """Return the one-line tally, e.g. "2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"."""
@@ -62,11 +69,12 @@ class ImportReport:
         self.problems.extend(notices)
         self.failed += 1
 
-    def add_outcome(self, path, action, slug):
+    def add_outcome(self, file, action, slug):
+        """Count one file's ``action`` ("created", "updated" or "unchanged"); ``file`` is its path."""
         setattr(self, action, getattr(self, action) + 1)
-        self.outcomes.append(Outcome(path, action, slug))
+        self._outcomes.append((file, action, slug))
 
     def undo_outcomes(self):
         """Forget what was written: the transaction that wrote it was rolled back."""
         self.created = self.updated = self.unchanged = 0
-        self.outcomes.clear()
+        self._outcomes.clear()

@@ -60,12 +60,13 @@ class _WriteConflict(Exception):
 def _write_all(entries, existing, spool, report, progress, workers, pictures=None):
     """Write the entries that are new or changed, ``WRITE_BATCH`` at a time; report on every one,
     in order. An unchanged entry costs nothing: its plan is not even read back from the spool.
+    The list ``entries`` is emptied (each item set to None) as they are written.
 
     With ``workers``, the next batch is rendered in them while this one is written. ``pictures`` is
     the picture library's writer (``articles.picture_files.PictureWriter``), or None to store none.
     """
     writer = _Writer(entries, existing, spool, workers, pictures)
-    entries = iter(progress(entries, total=len(entries), desc="Writing"))
+    entries = iter(progress(_handed_over(entries), total=len(entries), desc="Writing"))
     pending = None
     while batch := list(islice(entries, WRITE_BATCH)):
         prepared = writer.prepare(batch)
@@ -75,6 +76,14 @@ def _write_all(entries, existing, spool, report, progress, workers, pictures=Non
         pending = prepared
     if pending is not None:
         writer.finish(*pending, report)
+
+
+def _handed_over(entries):
+    """Yield each of the list ``entries``, letting the list go of it: once written and reported on,
+    an entry is no longer needed, and a million of them would stay in memory to the end."""
+    for index, entry in enumerate(entries):
+        entries[index] = None
+        yield entry
 
 
 def _forget_queries():
@@ -134,9 +143,9 @@ class _Writer:
         written = self._write(work, rendered) if work else {}
         for entry in batch:
             if id(entry) in written:
-                report.add_outcome(entry.path, *written[id(entry)])
+                report.add_outcome(entry.file, *written[id(entry)])
             else:
-                report.add_outcome(entry.path, "unchanged", self.existing[entry.key].slug)
+                report.add_outcome(entry.file, "unchanged", self.existing[entry.key].slug)
 
     def _write(self, work, rendered):
         """Write the (entry, plan, stored article or None) of ``work``; return (action, slug) by the
