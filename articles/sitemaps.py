@@ -44,6 +44,8 @@ SITEMAP_IMAGE_RATIO = "16x9"
 # this (drafts, deletions), never more. 10,000 keeps a page well under the protocol's 50,000.
 ARTICLES_PER_PAGE = 10_000
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
+# The stories updated last that _newest_update looks among first.
+RECENT_UPDATES = 100
 
 
 def with_pictures(articles):
@@ -64,6 +66,19 @@ def _newest(queryset, field):
     return queryset.order_by(f"-{field}").values_list(field, flat=True).first()
 
 
+def _newest_update(public):
+    """The latest ``updated_at`` among ``public`` (published stories, perhaps filtered further).
+
+    Asked directly (``_newest``), both planners read every public story along the publication-time
+    index and sort them: 300 ms at 100,000 stories on SQLite. So the rule is applied to the
+    ``RECENT_UPDATES`` released stories updated last, one read along the (status, -updated_at)
+    index; only when none of those is in ``public`` (all still scheduled, or none tagged) is the
+    whole of it asked, in a second query.
+    """
+    recent = Article.objects.released().order_by("-updated_at").values("pk")[:RECENT_UPDATES]
+    return _newest(public.filter(pk__in=recent), "updated_at") or _newest(public, "updated_at")
+
+
 def _last_change(queryset):
     """When a list page of ``queryset``'s stories last changed: the newest publication or update.
 
@@ -71,7 +86,7 @@ def _last_change(queryset):
     last save, so the later of the two counts. The newest of each, taken apart, is the same as
     the newest greatest of the two, and each is one indexed read.
     """
-    return _latest(_newest(queryset, "published_at"), _newest(queryset, "updated_at"))
+    return _latest(_newest(queryset, "published_at"), _newest_update(queryset))
 
 
 def _latest(*moments):
@@ -211,7 +226,7 @@ def sitemap_index(request):
     # crawlers come back and find its URL gone.
     withdrawn = caching.last_withdrawal()
     public = Article.objects.published()
-    newest_update, newest_publication = _newest(public, "updated_at"), _newest(public, "published_at")
+    newest_update, newest_publication = _newest_update(public), _newest(public, "published_at")
     pages = {
         "articles": (newest_update, article_pages()),
         # Every public story is in a section: the sections changed when the newest one did.

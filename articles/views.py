@@ -18,7 +18,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from articles import caching, search
 from articles.addresses import absolute_url
 from articles.filtering import DateRange, ListFilters
-from articles.models import Article, Author, Section, SlugRedirect, TaggedArticle
+from articles.models import Article, ArticleAuthor, Author, Section, SlugRedirect, TaggedArticle
 from articles.paging import BoundedPaginator
 from articles.preview import article_id_from_token
 from articles.revalidation import revalidated
@@ -89,10 +89,15 @@ class FilteredArticleList(ListView):
         return super().get_paginator(queryset, per_page, counted=self.counted(), **kwargs)
 
     def counted(self):
-        """One topic's stories, and nothing else narrowing them, are counted from its taggings'
-        index (TaggedArticle.published_at), not story by story; None: count the list itself."""
+        """One topic's stories, or one author's, and nothing else narrowing them, are counted from
+        its taggings' or bylines' index (their copy of the release time), not story by story;
+        None: count the list itself."""
         tags = [*self.filters.tags, *self.scope_tags]
-        if len(tags) == 1 and not self.filters.section and not isinstance(self.scope, Section | Author):
+        if self.filters.section or isinstance(self.scope, Section):
+            return None
+        if isinstance(self.scope, Author):
+            return None if tags else ArticleAuthor.objects.filter(author=self.scope).public_by(timezone.now())
+        if len(tags) == 1:
             return TaggedArticle.objects.filter(tag=tags[0]).public_by(timezone.now())
         return None
 

@@ -73,12 +73,15 @@ def seed(count, *, seed_value=7, batch=1000):
                 )
             created = Article.objects.bulk_create(rows)
             ArticleAuthor.objects.bulk_create(
-                ArticleAuthor(article=a, author=author, position=i)
+                ArticleAuthor(article=a, author=author, position=i, published_at=a.released_at)
                 for a in created
                 for i, author in enumerate(rng.sample(authors, 2))
             )
             TaggedArticle.objects.bulk_create(
-                TaggedArticle(content_object=a, tag=tag) for a in created for tag in rng.sample(tags, 3)
+                # bulk_create skips TaggedArticle.save(), which copies the story's release time.
+                TaggedArticle(content_object=a, tag=tag, published_at=a.released_at)
+                for a in created
+                for tag in rng.sample(tags, 3)
             )
     search.rebuild_index()
     lead_with_pictures(Article.objects.filter(pk__gt=last_before), rng)

@@ -112,3 +112,51 @@ def test_addresses_match_reverse(route, prefix):
             assert slug_address(route, slug) == reverse(route, kwargs={"slug": slug})
     finally:
         set_script_prefix("/")
+
+
+def test_an_author_page_is_counted_and_ordered_from_the_bylines_and_follows_every_change(
+    client, make_article, make_author, tmp_path
+):
+    """The author page counts and orders through the bylines' copy of the release time: a story
+    unpublished, rescheduled or moved in time leaves or moves on the page at once, and so does one
+    an import brings in or changes."""
+    from articles.importing import import_paths
+
+    now = timezone.now()
+    older = make_article("Older", authors=["Ana Ruiz"], published_at=now - timedelta(days=3))
+    newer = make_article("Newer", authors=["Ana Ruiz", "Wang Yi"], published_at=now - timedelta(days=1))
+    make_article("Draft", authors=["Ana Ruiz"], status=Status.DRAFT, published_at=None)
+    make_article("Scheduled", authors=["Ana Ruiz"], published_at=now + timedelta(hours=2))
+    make_article("Someone else's", authors=["Wang Yi"])
+
+    def shown():
+        tree = page(client, "/authors/ana-ruiz/")
+        headlines = [a.text_content().strip() for a in tree.xpath('//ol[@class="card-list"]//h2/a')]
+        return headlines, tree.xpath('//p[@class="list-header__count"]')[0].text_content().strip()
+
+    headlines, text = shown()
+    assert headlines == ["Newer", "Older"]
+    assert text == "2 stories"
+
+    older.published_at = now - timedelta(hours=1)  # moved to the top
+    older.save()
+    assert shown()[0] == ["Older", "Newer"]
+
+    newer.status = Status.DRAFT  # taken down: gone from the page and the count
+    newer.save()
+    headlines, text = shown()
+    assert headlines == ["Older"]
+    assert text == "1 story"
+
+    story = tmp_path / "imported.md"
+    story.write_text(
+        "---\ntitle: Imported\nauthors: [Ana Ruiz]\nsection: World\nstatus: published\n"
+        f"published_at: {(now - timedelta(minutes=5)).isoformat()}\n---\n\nThe body.\n"
+    )
+    assert import_paths([story]).created == 1
+    assert shown()[0] == ["Imported", "Older"]
+    story.write_text(story.read_text().replace("status: published", "status: draft"))
+    assert import_paths([story]).updated == 1
+    headlines, text = shown()
+    assert headlines == ["Older"]
+    assert text == "1 story"

@@ -298,14 +298,16 @@ def _derive(article, rendered):
 
 
 def _set_bylines(bylines, changed_pks):
-    """Give each (article, authors) that byline, in order, replacing a changed article's."""
+    """Give each (article, authors) that byline, in order, replacing a changed article's. Each
+    byline carries its story's release time (ArticleAuthor.published_at), adapted."""
     if changed_pks:
         ArticleAuthor.objects.filter(article_id__in=list(changed_pks)).delete()
+    adapt = connection.ops.adapt_datetimefield_value
     insert_rows(
         ArticleAuthor,
-        ("article", "author", "position"),
+        ("article", "author", "position", "published_at"),
         [
-            (article.pk, author_pk, position)
+            (article.pk, author_pk, position, adapt(article.released_at))
             for article, authors in bylines
             for position, author_pk in enumerate(dict.fromkeys(author.pk for author in authors))
         ],

@@ -20,7 +20,7 @@ from taggit.managers import TaggableManager
 from articles import card_data, pictures
 from articles.addresses import slug_address
 from articles.models.redirects import SlugRedirect
-from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle
+from articles.models.taxonomy import ArticleAuthor, Author, PlainTextModel, Section, Tag, TaggedArticle
 from articles.plain_text import strip_text_fields
 from articles.rendering import count_words, render_markdown
 
@@ -92,12 +92,14 @@ class ArticleQuerySet(models.QuerySet):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._with_cards = False
-        self._by_tagging = False
+        # The link (relation, story column) whose copy of the release time orders newest_first():
+        # the first tag's taggings, or an author's bylines.
+        self._ordered_by_link = None
 
     def _clone(self):
         clone = super()._clone()
         clone._with_cards = self._with_cards
-        clone._by_tagging = self._by_tagging
+        clone._ordered_by_link = self._ordered_by_link
         return clone
 
     def _fetch_all(self):
@@ -164,19 +166,25 @@ class ArticleQuerySet(models.QuerySet):
         for tag in tags:
             queryset = queryset.filter(tagged_items__tag=tag)
         if tags:
-            queryset._by_tagging = True
+            queryset._ordered_by_link = ("tagged_items", "content_object_id")
         return queryset
 
     def newest_first(self):
-        if self._by_tagging:
-            # The first tag's join (filters reuse it): its (tag, publication time, story) index
-            # gives the page's order, where the stories' own index would be read through every
-            # story of the archive to find a rare topic's.
-            return self.order_by("-tagged_items__published_at", "-tagged_items__content_object_id")
+        if self._ordered_by_link:
+            # The first tag's join, or the author's (filters reuse it): its (tag or author,
+            # publication time, story) index gives the page's order, where the stories' own index
+            # would be read through every story of the archive to find a rare topic's.
+            relation, story = self._ordered_by_link
+            return self.order_by(f"-{relation}__published_at", f"-{relation}__{story}")
         return self.order_by("-published_at", "-pk")
 
     def by_author(self, author):
-        return self.filter(bylines__author=author)
+        """An author's articles; ordered by ``newest_first``, read through the author's bylines
+        (unless a tag filter came first)."""
+        queryset = self.filter(bylines__author=author)
+        if not queryset._ordered_by_link:
+            queryset._ordered_by_link = ("bylines", "article_id")
+        return queryset
 
     def showing_picture(self, picture_id):
         """Articles whose body names library picture ``picture_id`` (``photo:12``, not ``photo:123``).
@@ -387,9 +395,10 @@ class Article(models.Model):
                 f"{held.owner_phrase()}; only an editor can free it, by deleting that redirect."
             )
         super().save(*args, **kwargs)
-        # Topic lists read stories in the order of their taggings' copy of the publication time.
+        # Topic and author lists read stories in the order of their links' copy of the release time.
         released_at = self.released_at
-        self.tagged_items.exclude(published_at=released_at).update(published_at=released_at)
+        for links in (self.tagged_items, self.bylines):
+            links.exclude(published_at=released_at).update(published_at=released_at)
         stored_slug = getattr(self, "_stored_slug", None)
         if stored_slug and stored_slug != self.slug:
             SlugRedirect.leave_behind([(stored_slug, self)])
@@ -520,24 +529,6 @@ class Article(models.Model):
         if self.card_is_current:
             return card_data.picture_of(self.card)
         return pictures.lead_picture_of(self)
-
-
-class ArticleAuthor(models.Model):
-    """One name in a byline; ``position`` keeps the byline's order."""
-
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="bylines")
-    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="bylines")
-    position = models.PositiveSmallIntegerField(default=0)
-
-    class Meta:
-        ordering = ["position", "pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["article", "author"], name="unique_byline"),
-        ]
-        indexes = [models.Index(fields=["author", "article"], name="byline_by_author")]
-
-    def __str__(self):
-        return f"{self.author} on {self.article}"
 
 
 # What a card or an article page shows beside the article: bylines in order, tags alphabetically.

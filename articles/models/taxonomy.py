@@ -90,31 +90,52 @@ class Tag(PlainTextModel, TagBase):
         return f"{slug}-{i}" if i is not None else slug
 
 
-class TaggedArticleQuerySet(models.QuerySet):
+class StoryLinkQuerySet(models.QuerySet):
+    """Rows linking a story to a tag or an author, each carrying a copy of its story's release
+    time (``published_at``): a topic's or an author's stories are read newest first, and counted,
+    from the link table's own index, whatever the size of the archive."""
+
     def follow_stories(self):
-        """Copy onto these taggings their stories' release times (``released_at``), one statement."""
-        story = self.model._meta.get_field("content_object").related_model.objects
-        when = story.released().filter(pk=OuterRef("content_object_id")).values("published_at")[:1]
+        """Copy onto these rows their stories' release times (``released_at``), one statement."""
+        story_field = self.model.STORY_FIELD
+        story = self.model._meta.get_field(story_field).related_model.objects
+        when = story.released().filter(pk=OuterRef(f"{story_field}_id")).values("published_at")[:1]
         return self.update(published_at=Subquery(when))
 
     def public_by(self, now):
-        """Taggings of stories public at ``now`` by the copy: for counting a topic's stories from
-        this table's index alone. Pages show stories only through ``Article.objects.published()``."""
+        """Rows of stories public at ``now`` by the copy: for counting a topic's or an author's
+        stories from this table's index alone. Pages show stories only through
+        ``Article.objects.published()``."""
         return self.filter(published_at__lte=now)
 
 
-class TaggedArticle(TaggedItemBase):
-    """A direct foreign key to Article: no generic relation on the public queries."""
+class StoryLink(models.Model):
+    """What a tagging and a byline share: the copy of the story's release time."""
+
+    # The story's publication time while it is published or scheduled, else empty (``released_at``
+    # of the story), copied here on every save and import (Article.save, the importer).
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = StoryLinkQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        story_id = getattr(self, f"{self.STORY_FIELD}_id")
+        if self.published_at is None and story_id is not None:
+            self.published_at = getattr(self, self.STORY_FIELD).released_at
+        super().save(*args, **kwargs)
+
+
+class TaggedArticle(StoryLink, TaggedItemBase):
+    """A direct foreign key to Article: no generic relation on the public queries. A topic's
+    stories are read newest first, and counted, from the (tag, published_at) index."""
+
+    STORY_FIELD = "content_object"
 
     content_object = models.ForeignKey("Article", on_delete=models.CASCADE, related_name="tagged_items")
     tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tagged_articles")
-    # The story's publication time while it is published or scheduled, else empty (``released_at``
-    # of the story), copied here on every save and import so a topic's stories are read newest
-    # first, and counted, straight from this table's index: a page in a few lookups however large
-    # the topic. The stories a page shows are still chosen by Article.objects.published().
-    published_at = models.DateTimeField(null=True, blank=True, editable=False)
-
-    objects = TaggedArticleQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -125,7 +146,29 @@ class TaggedArticle(TaggedItemBase):
             models.Index(fields=["tag", "-published_at", "-content_object"], name="tagged_article_newest"),
         ]
 
-    def save(self, *args, **kwargs):
-        if self.published_at is None and self.content_object_id is not None:
-            self.published_at = self.content_object.released_at
-        super().save(*args, **kwargs)
+    def __str__(self):
+        return f"{self.content_object} tagged with {self.tag}"
+
+
+class ArticleAuthor(StoryLink):
+    """One name in a byline; ``position`` keeps the byline's order. An author's stories are read
+    newest first, and counted, from the (author, published_at) index."""
+
+    STORY_FIELD = "article"
+
+    article = models.ForeignKey("Article", on_delete=models.CASCADE, related_name="bylines")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="bylines")
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "author"], name="unique_byline"),
+        ]
+        indexes = [
+            models.Index(fields=["author", "article"], name="byline_by_author"),
+            models.Index(fields=["author", "-published_at", "-article"], name="byline_newest"),
+        ]
+
+    def __str__(self):
+        return f"{self.author} on {self.article}"
