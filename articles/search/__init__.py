@@ -11,6 +11,8 @@ with <mark> around the matched words).
 - ``backends``: the SQLite (FTS5) and PostgreSQL (tsvector) statements.
 - ``indexing``: the index rows, kept current by signal handlers.
 
+matching(queryset, query) narrows a queryset to the matches without ranking them: the admin's search.
+
 The index holds text only, never visibility: every search is restricted to the caller's queryset by
 an EXISTS correlated on the index row, so a status change needs no re-indexing and the one rule stays
 in ``Article.objects.published()``.
@@ -38,11 +40,11 @@ from articles.search.query import (
     clean_query,
     parse_query,
 )
-from articles.search.results import COUNT_BOUND, SearchResults, search_articles
+from articles.search.results import COUNT_BOUND, SearchResults, matching, search_articles
 
 __all__ = [
     "COUNT_BOUND", "INDEXED_FIELDS", "MAX_QUERY_LENGTH", "MIN_PREFIX", "SNIPPET_WORDS", "STOP_WORDS",
     "ParsedQuery", "SearchResults", "Term", "article_deleted", "article_saved", "clean_query",
-    "database_flushed", "index_article", "index_articles", "parse_query", "plain_text",
+    "database_flushed", "index_article", "index_articles", "matching", "parse_query", "plain_text",
     "rebuild_index", "search_articles", "tag_saved", "tagging_changed",
 ]  # fmt: skip

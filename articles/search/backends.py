@@ -88,6 +88,10 @@ class _Backend:
         rows of (article id, rank, snippet, cut before, cut after), best first."""
         raise NotImplementedError
 
+    def matching_ids(self, query):
+        """Every matching article's id, in any state, ``(sql, params)``: for a subquery."""
+        raise NotImplementedError
+
 
 class _SQLite(_Backend):
     table = "articles_search_index"
@@ -136,6 +140,9 @@ class _SQLite(_Backend):
         params = [match, *visible[1], window, limit, offset, MATCH_START, MATCH_END, match]
         # snippet() marks its own cuts with the ellipsis.
         return [(*row, False, False) for row in self._execute(sql, params)]
+
+    def matching_ids(self, query):
+        return f"SELECT rowid FROM {self.table} WHERE {self.table} MATCH %s", [query.fts5()]
 
 
 class _PostgreSQL(_Backend):
@@ -265,6 +272,11 @@ class _PostgreSQL(_Backend):
             self.headline_options, MATCH_START, MATCH_END,
         ]  # fmt: skip
         return self._execute(sql, params)
+
+
+    def matching_ids(self, query):
+        tsquery, params = query.tsquery()
+        return f"SELECT article_id FROM {self.vectors} WHERE document @@ {tsquery}", params
 
 
 BACKENDS = {"sqlite": _SQLite, "postgresql": _PostgreSQL}
