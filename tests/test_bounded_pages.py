@@ -160,3 +160,16 @@ def test_an_author_page_is_counted_and_ordered_from_the_bylines_and_follows_ever
     headlines, text = shown()
     assert headlines == ["Older"]
     assert text == "1 story"
+
+
+@pytest.mark.parametrize("url", ["/articles/?page=3", "/tags/china/?page=3", "/authors/ana-ruiz/?page=3"])
+def test_a_deep_page_lists_the_same_stories_in_the_same_order_as_the_list_itself(client, make_article, url):
+    """Page 3 is read by ids first (BoundedPaginator): the stories 41 to 45, newest first, with
+    nothing hidden slipping in."""
+    now = timezone.now()
+    for n in range(45):
+        make_article(f"Story {n:02}", tags=["China"], published_at=now - timedelta(hours=n + 1))
+    make_article("Draft", tags=["China"], status=Status.DRAFT, published_at=None)
+    make_article("Scheduled", tags=["China"], published_at=now + timedelta(hours=1))
+    headlines = [a.text_content().strip() for a in page(client, url).xpath('//ol[@class="card-list"]//h2/a')]
+    assert headlines == [f"Story {n:02}" for n in range(40, 45)]

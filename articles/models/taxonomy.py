@@ -105,8 +105,9 @@ class StoryLinkQuerySet(models.QuerySet):
     def public_by(self, now):
         """Rows of stories public at ``now`` by the copy: for counting a topic's or an author's
         stories from this table's index alone. Pages show stories only through
-        ``Article.objects.published()``."""
-        return self.filter(published_at__lte=now)
+        ``Article.objects.published()``. Unordered: a byline's default order would make the count
+        sort them."""
+        return self.filter(published_at__lte=now).order_by()
 
 
 class StoryLink(models.Model):
