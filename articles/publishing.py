@@ -171,7 +171,7 @@ def parts_changed(article, *, by, parts):
         _settle([(Before.of(article), article, parts)], by)
 
 
-def after_bulk_write(written, *, by=None, body_texts=None, changes=None):
+def after_bulk_write(written, *, by=None, body_texts=None, changes=None, retire_pages=True):
     """Do for rows written without ``save()`` (the importer's batches) what a save does.
 
     ``written`` holds a (before, article) pair per article, ``before`` from ``Before.of`` the stored
@@ -180,9 +180,14 @@ def after_bulk_write(written, *, by=None, body_texts=None, changes=None):
     (worked out in the importer's worker processes), when known; ``changes`` maps it to the names
     of what the write changed of a stored story (every field and part, when not given). In the
     writes' transaction.
+
+    Returns whether a story left the public site. With ``retire_pages`` False the cached pages are
+    left for the caller to retire (``caching.content_changed``) once after many batches: the
+    content version is one row, and updated once per batch in one long transaction its versions
+    pile up, each update slower than the last (a quarter of a million-story import's time).
     """
     if not written:
-        return
+        return False
     when = timezone.now()
     articles = [article for _, article in written]
     new = [article for before, article in written if before is None]
@@ -206,9 +211,10 @@ def after_bulk_write(written, *, by=None, body_texts=None, changes=None):
         ],
         by,
     )
-    caching.content_changed(
-        withdrawn=any(before and before.announced and not article.is_public for before, article in written)
-    )
+    withdrawn = any(before and before.announced and not article.is_public for before, article in written)
+    if retire_pages:
+        caching.content_changed(withdrawn=withdrawn)
+    return withdrawn
 
 
 def release_due(now=None):

@@ -17,7 +17,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from articles import card_data, cards, publishing, rendering, search
+from articles import caching, card_data, cards, publishing, rendering, search
 from articles.importers import Notice
 from articles.importing.matching import _LOOKUP_CHUNK
 from articles.importing.naming import _HeadlineSlugs, _Names
@@ -76,6 +76,9 @@ def _write_all(entries, existing, spool, report, progress, workers, pictures=Non
         pending = prepared
     if pending is not None:
         writer.finish(*pending, report)
+    if writer.wrote:
+        # Once for the whole import, in its transaction (publishing.after_bulk_write says why).
+        caching.content_changed(withdrawn=writer.withdrew)
 
 
 def _handed_over(entries):
@@ -105,6 +108,9 @@ class _Writer:
         self.names = _Names()
         self.headline_slugs = _HeadlineSlugs(entries, existing)
         self.now = timezone.now()
+        # Whether any story was written, and whether one left the public site: the cached pages
+        # are retired once, after the last batch.
+        self.wrote = self.withdrew = False
 
     def prepare(self, batch):
         """Return (batch, work, rendered): the (entry, plan, stored article or None) to write, read
@@ -238,11 +244,13 @@ class _Writer:
         cards.refresh_cards([pk for pk, _ in leads] + list(changed_pks))
         # The writes above bypass save() and its signals: the follow-up comes after the tags, which
         # the search index holds.
-        publishing.after_bulk_write(
+        withdrew = publishing.after_bulk_write(
             [(befores.get(id(article)), article) for _, article in everything],
             body_texts=body_texts,
             changes=differences,
+            retire_pages=False,
         )
+        self.wrote, self.withdrew = True, self.withdrew or withdrew
 
 
 # The fields of an article a reader sees, as publishing.story_changed names them.
