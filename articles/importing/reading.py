@@ -1,7 +1,8 @@
 """Phase 2: read and parse every file, plan and check each of its articles, before anything is
 written. A small ``_Entry`` per article stays in memory; its checked plan waits in the ``_Spool``.
 A large import parses in worker processes (``_worker_processes``), which the writing phase then
-uses to render the bodies.
+uses to render the bodies. The database is asked one thing here: whether the site has any
+imported article at all (``_older_imports_possible``).
 
 Imports from ``checking``.
 """
