@@ -95,12 +95,24 @@ class ArticleQuerySet(models.QuerySet):
         # The link (relation, story column) whose copy of the release time orders newest_first():
         # the first tag's taggings, or an author's bylines.
         self._ordered_by_link = None
+        # The moment published() judged by: a topic's or author's links are then read from it
+        # backwards (``_released_by``), not from the scheduled stories' future times down.
+        self._public_at = None
 
     def _clone(self):
         clone = super()._clone()
         clone._with_cards = self._with_cards
         clone._ordered_by_link = self._ordered_by_link
+        clone._public_at = self._public_at
         return clone
+
+    def _released_by(self, relation):
+        """On ``published()``: the condition, on a link's copy of the release time, that its story
+        went out by then, to go in the same filter() call as the link's own (one join). The rule
+        itself is still the stories' own; this only lets the (tag or author, published_at) index
+        start at now rather than walk every scheduled story first: 7,393 taggings read for a page of
+        20 at a million stories, most of them scheduled."""
+        return {f"{relation}published_at__lte": self._public_at} if self._public_at else {}
 
     def _fetch_all(self):
         fetching = self._result_cache is None
@@ -117,7 +129,11 @@ class ArticleQuerySet(models.QuerySet):
         return clone
 
     def in_state(self, state, now=None):
-        return self.filter(_state_condition(state, now or timezone.now()))
+        now = now or timezone.now()
+        clone = self.filter(_state_condition(state, now))
+        if state == State.PUBLISHED:
+            clone._public_at = now
+        return clone
 
     def published(self):
         """What a reader may see: published, publication time reached."""
@@ -164,7 +180,7 @@ class ArticleQuerySet(models.QuerySet):
         ``newest_first``, they are read through the first tag's taggings, newest first."""
         queryset = self
         for tag in tags:
-            queryset = queryset.filter(tagged_items__tag=tag)
+            queryset = queryset.filter(tagged_items__tag=tag, **self._released_by("tagged_items__"))
         if tags:
             queryset._ordered_by_link = ("tagged_items", "content_object_id")
         return queryset
@@ -181,7 +197,7 @@ class ArticleQuerySet(models.QuerySet):
     def by_author(self, author):
         """An author's articles; ordered by ``newest_first``, read through the author's bylines
         (unless a tag filter came first)."""
-        queryset = self.filter(bylines__author=author)
+        queryset = self.filter(bylines__author=author, **self._released_by("bylines__"))
         if not queryset._ordered_by_link:
             queryset._ordered_by_link = ("bylines", "article_id")
         return queryset
@@ -247,7 +263,8 @@ class ArticleQuerySet(models.QuerySet):
         # Tagging by tagging through the tag's index, each story looked up by id: stops at the first
         # one among these, instead of listing every public story first.
         among_these = self.filter(pk=OuterRef("content_object_id"))
-        carried = TaggedArticle.objects.filter(tag=OuterRef("pk")).filter(Exists(among_these))
+        taggings = TaggedArticle.objects.filter(tag=OuterRef("pk"), **self._released_by(""))
+        carried = taggings.filter(Exists(among_these))
         return Tag.objects.filter(Exists(carried))
 
     def tag_counts(self, exclude=()):
