@@ -147,6 +147,17 @@ STORY_PART_OF_INLINE = {ArticleAuthor: "authors", TaggedArticle: "tags", Correct
 EXTRA_ARTICLE_INLINES = []
 
 
+# Panels later apps show at the top of a story's form: each is called as panel(request, article)
+# (article None on the add form) and returns safe HTML or None.
+CHANGE_FORM_PANELS = []
+
+
+def add_change_form_panel(panel):
+    """The hook for an app beside articles to show something above a story's fields."""
+    if panel not in CHANGE_FORM_PANELS:
+        CHANGE_FORM_PANELS.append(panel)
+
+
 def add_article_inline(inline, *, part):
     """The hook for an app beside articles to edit its part of a story in the article form; a change
     made there is announced in story_changed's ``changes`` as ``part``."""
@@ -255,6 +266,11 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
 
     def get_changelist(self, request, **kwargs):
         return ArchiveChangeList
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        panels = (panel(request, obj) for panel in CHANGE_FORM_PANELS)
+        context["story_panels"] = [html for html in panels if html]
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_search_results(self, request, queryset, search_term):
         """Words through the search index, as the site's search reads them ("phrases", -not,
