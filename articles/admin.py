@@ -1,19 +1,21 @@
 """The editors' workspace."""
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
-from django.core.exceptions import BadRequest, PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.http import JsonResponse
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from articles import cards, publishing, search
+from articles import cards, publishing, publishing_actions, search
 from articles.autotag import parse_aliases
 from articles.forms import ArticleAdminForm, ScheduleForm
 from articles.models import (
@@ -270,7 +272,53 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         panels = (panel(request, obj) for panel in CHANGE_FORM_PANELS)
         context["story_panels"] = [html for html in panels if html]
+        # The head of the form says where the story stands; its foot offers the steps the user may take.
+        context["story_state"] = publishing_actions.state_line(obj)
+        context["live_url"] = obj.get_absolute_url() if obj is not None and obj.is_public else None
+        if add or self.has_change_permission(request, obj):
+            context["publishing_offers"] = publishing_actions.offers(obj, request.user)
+        context["desk_time_zone"] = settings.TIME_ZONE
+        context["typed_preview_url"] = reverse("articles:preview", kwargs={"token": preview_token(obj)})
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        own = [
+            path(
+                "schedule-line/",
+                self.admin_site.admin_view(self.schedule_line_view),
+                name="articles_article_schedule_line",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def schedule_line_view(self, request):
+        """The line "Schedule…" confirms with, for the date and time typed (in the desk's time zone)."""
+        if not (self.has_publish_permission(request)):
+            raise PermissionDenied
+        field = ArticleAdminForm.base_fields["schedule_at"]
+        parts = [request.GET.get("date", ""), request.GET.get("time", "")]
+        try:
+            moment = field.clean(parts)
+        except ValidationError as error:
+            return JsonResponse({"error": " ".join(error.messages)}, status=400)
+        if moment is None or moment <= timezone.now():
+            return JsonResponse({"error": "Choose a date and time in the future."}, status=400)
+        return JsonResponse({"line": publishing_actions.schedule_line(moment)})
+
+    def response_add(self, request, obj, post_url_continue=None):
+        self._say_outcome(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        self._say_outcome(request, obj)
+        return super().response_change(request, obj)
+
+    def _say_outcome(self, request, obj):
+        """After a publishing action: say where the story now stands, and stay on its form to see it."""
+        if request.POST.get("_action"):
+            self.message_user(request, publishing_actions.outcome(obj), messages.SUCCESS)
+            request.POST = request.POST.copy()
+            request.POST["_continue"] = "1"
 
     def get_search_results(self, request, queryset, search_term):
         """Words through the search index, as the site's search reads them ("phrases", -not,

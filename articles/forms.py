@@ -3,12 +3,13 @@
 import copy
 
 from django import forms
+from django.conf import settings
 from django.contrib.admin.widgets import AdminSplitDateTime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from articles import pictures, rendering
+from articles import pictures, publishing_actions, rendering
 from articles.models import Article, SlugRedirect, Status, WorkflowError, can_publish
 
 # Fields only editors may set; reporters see them, disabled.
@@ -21,16 +22,45 @@ def display_name(user):
     return user.get_full_name() or user.get_username()
 
 
+class ExactHiddenDateTime(forms.SplitHiddenDateTimeWidget):
+    """A time carried through the form to the microsecond, so a plain Save gives it back exactly as
+    stored (Django's split widgets drop the microseconds)."""
+
+    supports_microseconds = True
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, time_format="%H:%M:%S.%f")
+
+
 class ArticleAdminForm(forms.ModelForm):
     # The article's edit_version when the form was opened; a different one in the database means someone
     # else saved in between.
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The time "Schedule…" publishes at, typed in the desk's time zone (Django's current one).
+    schedule_at = forms.SplitDateTimeField(
+        required=False,
+        widget=AdminSplitDateTime,
+        label="Publish at",
+    )
+    # Kept with the revision this save makes ("what changed"), for the story's history.
+    change_note = forms.CharField(
+        required=False,
+        max_length=500,
+        label="What changed",
+        help_text="Optional: a line for the story's history, e.g. “Added the minister's reply”.",
+    )
 
     user = None  # set by ArticleAdmin.get_form for the request's user
 
     class Meta:
         model = Article
         fields = "__all__"  # noqa: DJ007 - the admin narrows it to its fieldsets
+        # Set by the form's action buttons (articles/publishing_actions.py), carried as they stand so
+        # a plain Save keeps the story where it is.
+        widgets = {
+            "status": forms.HiddenInput,
+            "published_at": ExactHiddenDateTime,
+        }
         help_texts = {
             "body": "Markdown. To show a picture from the picture desk, write "
             '![alt text](photo:ID "caption") on a line of its own, with the picture’s number as ID; '
@@ -40,6 +70,9 @@ class ArticleAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.stored = None
+        zone = settings.TIME_ZONE  # named where it is read, as tests and deployments set it
+        self.fields["schedule_at"].label = f"Publish at ({zone})"
+        self.fields["schedule_at"].help_text = f"Date and time in {zone}, the desk's time zone."
         if not self.is_bound and self.instance.pk:
             # From the saved row, not the instance: when restoring a revision the instance is the
             # old revision, and the check is against what is saved now.
@@ -58,7 +91,7 @@ class ArticleAdminForm(forms.ModelForm):
                 self.initial[name] = getattr(stored, name)
             if self.initial.get("status") == Status.PUBLISHED:
                 self.initial["status"] = stored.status
-        for name in EDITOR_ONLY_FIELDS:
+        for name in (*EDITOR_ONLY_FIELDS, "schedule_at"):
             if name in self.fields:
                 self.fields[name].disabled = True
                 self.fields[name].help_text = "Set by an editor."
@@ -104,9 +137,23 @@ class ArticleAdminForm(forms.ModelForm):
         if self.instance.pk:
             self._check_not_stale(cleaned.get("opened_version"))
         self._refuse_forged_editor_fields()
+        self._apply_action(cleaned)
         if cleaned.get("status") == Status.PUBLISHED and not cleaned.get("published_at"):
             cleaned["published_at"] = timezone.now()  # "Published" with no time means now
         return cleaned
+
+    def _apply_action(self, cleaned):
+        """The button pressed (Save draft, Send to review, Publish now, Schedule…, Unpublish) sets the
+        status and publication time; with none (Save) they stay as the form holds them."""
+        self.action = self.data.get("_action", "")
+        if not self.action:
+            return
+        if self.action not in publishing_actions.Action.values:
+            self.add_error(None, "That is not an action this form offers.")
+            return
+        problem = publishing_actions.apply(self.action, cleaned, schedule_at=cleaned.get("schedule_at"))
+        if problem:
+            self.add_error("schedule_at", problem)
 
     def _check_not_stale(self, opened_version):
         rows = Article.objects.select_related("updated_by").filter(pk=self.instance.pk)

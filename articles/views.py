@@ -5,6 +5,7 @@ from itertools import groupby
 from urllib.parse import urlencode
 
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -20,7 +21,7 @@ from articles.addresses import absolute_url
 from articles.filtering import DateRange, ListFilters
 from articles.models import Article, ArticleAuthor, Author, Section, SlugRedirect, TaggedArticle
 from articles.paging import BoundedPaginator
-from articles.preview import article_id_from_token
+from articles.preview import NEW_STORY, article_id_from_token, may_preview_typed_text, unsaved_copy
 from articles.revalidation import revalidated
 from articles.structured_data import article_graph, as_json_ld
 
@@ -215,25 +216,39 @@ class ArticleDetail(DetailView):
 
 
 class ArticlePreview(DetailView):
-    """A draft as readers would see it, through a signed link; never indexed, never cached."""
+    """A draft as readers would see it, through a signed link; never indexed, never cached.
+
+    GET shows the saved story to whoever holds the link. The story form's "Preview" button POSTs the
+    text as typed to the same link, and the page shows that, unsaved (preview.unsaved_copy)."""
 
     template_name = "articles/article_detail.html"
     context_object_name = "article"
     extra_context = {"preview": True}
+    http_method_names = ["get", "post", "head", "options"]
 
     def get_object(self, queryset=None):
         try:
             article_id = article_id_from_token(self.kwargs["token"])
         except signing.BadSignature:
             raise Http404("This preview link is invalid or has expired.") from None
-        queryset = Article.objects.for_page()
-        return get_object_or_404(queryset, pk=article_id)
+        stored = Article.objects.for_page().filter(pk=article_id).first() if article_id != NEW_STORY else None
+        if self.request.method == "POST":
+            return unsaved_copy(stored, self.request.POST)
+        if stored is None:
+            raise Http404("No such article.")
+        return stored
 
     def get(self, request, *args, **kwargs):
         response = super().get(request, *args, **kwargs)
         response["X-Robots-Tag"] = "noindex, nofollow"
         patch_cache_control(response, private=True, no_store=True)
         return response
+
+    def post(self, request, *args, **kwargs):
+        if not may_preview_typed_text(request.user):
+            raise PermissionDenied("Only the desk can preview unsaved text.")
+        self.extra_context = {"preview": True, "unsaved": True}
+        return self.get(request, *args, **kwargs)
 
 
 @never_cache

@@ -8,6 +8,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -168,7 +169,16 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The desk's time zone: scheduling, and every date staff and readers see, are in it; the database
+# stores UTC (USE_TZ). An unknown name stops the start-up with a message, not a wrong clock.
+TIME_ZONE = os.environ.get("NEWSROOM_TIME_ZONE", "").strip() or "UTC"
+try:
+    ZoneInfo(TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError):
+    raise ImproperlyConfigured(
+        f"NEWSROOM_TIME_ZONE={TIME_ZONE!r} is not a time zone name; use one like "
+        "'America/New_York' or 'Asia/Shanghai'."
+    ) from None
 USE_I18N = True
 USE_TZ = True
 

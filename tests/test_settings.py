@@ -97,3 +97,16 @@ def test_times_are_stored_in_utc():
 def test_the_key_make_run_made_is_used_when_the_environment_has_none(tmp_path):
     result = print_secret_key(settings_checkout(tmp_path, key_file="k" * 50 + "\n"))
     assert result.stdout.strip() == "k" * 50, result.stderr
+
+
+def test_the_desk_time_zone_comes_from_the_environment():
+    code = "from django.conf import settings; print(settings.TIME_ZONE)"
+    result = run_settings({"DJANGO_SECRET_KEY": "k" * 50, "NEWSROOM_TIME_ZONE": "America/New_York"}, code)
+    assert result.stdout.strip() == "America/New_York", result.stderr
+    assert run_settings({"DJANGO_SECRET_KEY": "k" * 50}, code).stdout.strip() == "UTC"
+
+
+def test_an_unknown_desk_time_zone_stops_the_start_with_its_name():
+    result = run_settings({"DJANGO_SECRET_KEY": "k" * 50, "NEWSROOM_TIME_ZONE": "Mars/Olympus"})
+    assert result.returncode != 0
+    assert "NEWSROOM_TIME_ZONE='Mars/Olympus' is not a time zone name" in result.stderr

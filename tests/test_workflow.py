@@ -77,8 +77,9 @@ def test_reporter_writes_a_draft_and_sends_it_to_review(as_user, reporter, make_
 
 def test_reporter_form_offers_no_publish_choice(as_user, reporter, make_section):
     page = as_user(reporter).get("/admin/articles/article/add/").content.decode()
-    assert '<option value="review">In review</option>' in page
-    assert 'value="published"' not in page
+    assert 'name="_action" value="review"' in page and 'name="_action" value="draft"' in page
+    for editors_only in ("publish", "schedule", "unpublish"):
+        assert f'name="_action" value="{editors_only}"' not in page
 
 
 @pytest.mark.parametrize(
