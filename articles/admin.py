@@ -7,7 +7,9 @@ from django.contrib.admin.actions import delete_selected
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import JsonResponse
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -15,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from articles import cards, publishing, publishing_actions, search
+from articles import cards, publishing, publishing_actions, revisions, search
 from articles.autotag import parse_aliases
 from articles.forms import ArticleAdminForm, ScheduleForm
 from articles.models import (
@@ -379,14 +381,44 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
             return False
         return super().has_delete_permission(request, obj)
 
+    # Revisions (articles/revisions.py): each keeps the story's parts; the history page words each
+    # change word by word; restoring one brings back its fields and its parts together.
+
+    object_history_template = "admin/articles/article/history.html"
+    object_history_list_template = "admin/articles/article/history_list.html"
+    object_history_form_template = "admin/articles/article/history_form.html"
+
+    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
+        records = list(historical_records)
+        if not records:
+            return
+        oldest_shown = records[-1].prev_record  # one query: the revision before this page's last
+        pairs = list(zip(records, [*records[1:], oldest_shown], strict=True))
+        section_ids = {r.section_id for r in records} | ({oldest_shown.section_id} if oldest_shown else set())
+        sections = Section.objects.in_bulk(section_ids)
+        for newer, older in pairs:
+            newer.story_changes = revisions.compare(older, newer, sections) if older else []
+            newer.state_words = revisions.state_words(newer)
+
     def history_form_view(self, request, object_id, version_id, extra_context=None):
+        record = get_object_or_404(Article.history.model, id=unquote(object_id), history_id=version_id)
         # simple-history saves a posted revert after checking only the view permission.
         if request.method == "POST":
             article = self.get_object(request, unquote(object_id))
             if article is None or not self.has_change_permission(request, article):
                 raise PermissionDenied
-        with cards.batched():  # a revert, like the change form, refreshes the card once
-            return super().history_form_view(request, object_id, version_id, extra_context)
+            request.restoring = record
+        context = {"revision_parts": revisions.parts_summary(record), **(extra_context or {})}
+        # A revert, like the change form, refreshes the card once; its fields and parts go together.
+        with transaction.atomic(), cards.batched():
+            response = super().history_form_view(request, object_id, version_id, context)
+            if request.method == "POST" and response.status_code == 302:
+                article = Article.objects.get(pk=record.id)
+                _, problems = revisions.restore(article, record, by=request.user)
+                revisions.keep_parts(article)
+                for problem in problems:
+                    self.message_user(request, problem, messages.WARNING)
+        return response
 
     def get_actions(self, request):
         actions = super().get_actions(request)
@@ -406,6 +438,12 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
         if not change:
             obj.created_by = request.user
         obj.updated_by = request.user
+        restoring = getattr(request, "restoring", None)
+        if restoring is not None:
+            when = publishing_actions.desk_time(restoring.history_date)
+            obj._change_reason = f"Restored the version of {when}"
+        else:
+            obj._change_reason = form.cleaned_data.get("change_note") or None  # "what changed"
         super().save_model(request, obj, form, change)
         before = publishing.Before.of(form.stored)
         publishing.saved(obj, before=before, by=request.user, changes=form.changed_data)
@@ -414,6 +452,7 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
         super().save_related(request, form, formsets, change)
         parts = {STORY_PART_OF_INLINE.get(formset.model) for formset in formsets if formset.has_changed()}
         publishing.parts_changed(form.instance, by=request.user, parts=parts - {None})
+        revisions.keep_parts(form.instance)  # the revision this save made, with its inlines saved
 
     # Deleting is how a desk takes a story down for legal reasons; the audit trail keeps a record
     # of who did, with the story's headline and slug.

@@ -22,6 +22,13 @@ class ArticlesConfig(AppConfig):
         post_save.connect(search.tag_saved, sender=Tag, dispatch_uid="search_tag_saved")
         post_migrate.connect(search.database_flushed, sender=self, dispatch_uid="search_flushed")
 
+        # Each revision keeps the story's parts (topics, byline, corrections, image) beside its fields.
+        from simple_history.signals import pre_create_historical_record
+
+        from articles import revisions
+
+        pre_create_historical_record.connect(revisions.parts_on_create, dispatch_uid="revision_parts")
+
         # Each story's card data (articles/cards.py) follows the story and everything it shows.
         from articles import cards
         from articles.models import ArticleAuthor, ArticleQuerySet, Author, Correction

@@ -20,6 +20,7 @@ from taggit.managers import TaggableManager
 from articles import card_data, pictures
 from articles.addresses import slug_address
 from articles.models.redirects import SlugRedirect
+from articles.models.revisions import StoryRevision
 from articles.models.taxonomy import ArticleAuthor, Author, PlainTextModel, Section, Tag, TaggedArticle
 from articles.plain_text import strip_text_fields
 from articles.rendering import count_words, render_markdown
@@ -341,6 +342,9 @@ class Article(models.Model):
 
     objects = ArticleQuerySet.as_manager()
     history = HistoricalRecords(
+        bases=[StoryRevision],
+        # "What changed", as the editor wrote it with the save (optional).
+        history_change_reason_field=models.TextField(null=True),
         excluded_fields=[
             "body_html",
             "word_count",
