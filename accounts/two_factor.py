@@ -19,7 +19,7 @@ from django_otp import user_has_device, verify_token
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from articles.admin_site import device_for_code, needs_second_factor
+from articles.admin_site import device_for_code, must_have_second_factor
 
 RECOVERY_CODES = 10
 PENDING = "accounts_pending_authenticator"  # session key: the id of this session's unconfirmed device
@@ -32,7 +32,7 @@ def may_enrol(user):
 
 def must_enrol(user):
     """A signed-in session that must use two-factor sign-in and has no device to do it with."""
-    return user.is_authenticated and needs_second_factor(user) and not user_has_device(user)
+    return must_have_second_factor(user) and not user.is_verified() and not user_has_device(user)
 
 
 def has_authenticator(user):

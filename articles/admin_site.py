@@ -20,12 +20,16 @@ EDITORS_DAY_ROWS = 10
 RECENT = timedelta(days=2)
 
 
+def must_have_second_factor(user):
+    """Every staff account, when NEWSROOM_REQUIRE_2FA is on: reporters' reach unpublished stories too."""
+    return settings.NEWSROOM_REQUIRE_2FA and user.is_authenticated and user.is_staff
+
+
 def needs_second_factor(user):
-    """Anyone with an authenticator signs in with it; every staff account must have one when
-    NEWSROOM_REQUIRE_2FA is on (reporters' accounts reach unpublished stories too)."""
+    """Anyone with an authenticator signs in with it, and whoever must have one."""
     if not user.is_authenticated:
         return False
-    return (settings.NEWSROOM_REQUIRE_2FA and user.is_staff) or user_has_device(user)
+    return must_have_second_factor(user) or user_has_device(user)
 
 
 def device_for_code(user, code):
