@@ -6,12 +6,13 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
-from django.core.exceptions import ValidationError
 from django.db.models import Sum
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django_otp import devices_for_user, user_has_device
 from django_otp.forms import OTPAuthenticationFormMixin
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from articles.client_address import client_address
 
@@ -19,24 +20,35 @@ EDITORS_DAY_ROWS = 10
 RECENT = timedelta(days=2)
 
 
-def needs_second_factor(user):
-    """Anyone with an authenticator signs in with it; editors must have one when
-    NEWSROOM_REQUIRE_2FA is on (their accounts can publish)."""
-    from articles.models import can_publish
+def must_have_second_factor(user):
+    """Every staff account, when NEWSROOM_REQUIRE_2FA is on: reporters' reach unpublished stories too."""
+    return settings.NEWSROOM_REQUIRE_2FA and user.is_authenticated and user.is_staff
 
+
+def needs_second_factor(user):
+    """Anyone with an authenticator signs in with it, and whoever must have one."""
     if not user.is_authenticated:
         return False
-    must = settings.NEWSROOM_REQUIRE_2FA and (user.is_superuser or can_publish(user))
-    return must or user_has_device(user)
+    return must_have_second_factor(user) or user_has_device(user)
+
+
+def device_for_code(user, code):
+    """The device a sign-in code is for: six digits are the authenticator's, anything else is a
+    recovery code. Checking one device only keeps a typo from throttling the other."""
+    kind = TOTPDevice if code.isdigit() else StaticDevice
+    return kind.objects.devices_for_user(user, confirmed=True).first() or next(
+        devices_for_user(user, confirmed=True), None
+    )
 
 
 class NewsroomLoginForm(AdminAuthenticationForm, OTPAuthenticationFormMixin):
-    """Password, then a TOTP code when the account has an authenticator or must have one."""
+    """Password, then a TOTP or recovery code when the account has an authenticator. An account
+    that must have one and has none signs in unverified, and can only enrol (accounts/)."""
 
     otp_device = forms.CharField(required=False, widget=forms.HiddenInput)
     otp_token = forms.CharField(
         required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}),
     )
     otp_challenge = forms.CharField(required=False)
     otp_error_messages = {
@@ -48,19 +60,16 @@ class NewsroomLoginForm(AdminAuthenticationForm, OTPAuthenticationFormMixin):
     def clean(self):
         self.cleaned_data = super().clean()
         user = self.get_user()
-        if user is not None and needs_second_factor(user):
-            if not any(devices_for_user(user, confirmed=True)):
-                raise ValidationError(
-                    "Editors must sign in with an authentication code, and this account has no "
-                    "authenticator yet. Ask an administrator to set one up (Admin → TOTP devices).",
-                    code="no_device",
-                )
+        if user is not None and user_has_device(user):
             self.clean_otp(user)
         return self.cleaned_data
 
+    def clean_otp_token(self):
+        return self.cleaned_data["otp_token"].lower()  # recovery codes are shown in lower case
+
     def _chosen_device(self, user):
-        # One field, no device picker: the code is checked against the account's authenticator.
-        return super()._chosen_device(user) or next(devices_for_user(user, confirmed=True), None)
+        # One field, no device picker: the code tells which device it is for.
+        return device_for_code(user, self.cleaned_data.get("otp_token") or "")
 
 
 class NewsroomAdminSite(admin.AdminSite):

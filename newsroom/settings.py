@@ -48,8 +48,10 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "articles",
     "photos",
+    "accounts",
 ]
 
 MIDDLEWARE = [
@@ -72,6 +74,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    # A signed-in staff session that must enrol in two-factor sign-in is sent to the enrolment page.
+    "accounts.middleware.enrolment_first",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Revisions record who saved, whatever the path (form, action, revert).
@@ -315,6 +319,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
 AXES_VERBOSE = False
 
-# Two-factor sign-in (django-otp, TOTP): required of editors when this is on.
+# Two-factor sign-in (django-otp: TOTP, and recovery codes from otp_static): required of every
+# staff account when this is on; staff enrol themselves at /admin/two-factor/ (accounts/).
 NEWSROOM_REQUIRE_2FA = os.environ.get("NEWSROOM_REQUIRE_2FA", "") == "1"
 OTP_TOTP_ISSUER = NEWSROOM_SITE_NAME

@@ -6,6 +6,7 @@ from articles.api import api
 from photos.serving import media_file
 
 urlpatterns = [
+    path("admin/two-factor/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),

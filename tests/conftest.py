@@ -186,6 +186,25 @@ def editor(make_user):
 PASSWORD = "correct horse battery staple"
 
 
+def totp_code(device):
+    """The six digits an authenticator app shows now for ``device`` (a TOTPDevice). A code is
+    accepted once: to sign in twice, move the clock on a step (30 s) in between."""
+    from django_otp.oath import totp
+
+    return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
+
+
+@pytest.fixture
+def make_authenticator(db):
+    """Give ``user`` a confirmed authenticator app (TOTP device); read its codes with totp_code()."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def make(user):
+        return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+    return make
+
+
 @pytest.fixture
 def write(tmp_path, request):
     """Write ``content`` (text as UTF-8, or bytes as given) to ``name`` under tmp_path and return
