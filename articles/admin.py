@@ -19,7 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from articles import cards, publishing, publishing_actions, revisions, search
 from articles.autotag import parse_aliases
-from articles.forms import ArticleAdminForm, ScheduleForm
+from articles.forms import ArticleAdminForm, ScheduleForm, display_name
 from articles.models import (
     Article,
     ArticleAuthor,
@@ -281,6 +281,14 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
             context["publishing_offers"] = publishing_actions.offers(obj, request.user)
         context["desk_time_zone"] = settings.TIME_ZONE
         context["typed_preview_url"] = reverse("articles:preview", kwargs={"token": preview_token(obj)})
+        form = context["adminform"].form
+        if form.conflict is not None:
+            context["conflict"] = {
+                "by": display_name(form.conflict.updated_by),
+                "at": publishing_actions.desk_time(form.conflict.updated_at),
+                "version": form.conflict.edit_version,
+                "fields": revisions.conflicts(form.conflict, form.data),
+            }
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_urls(self):

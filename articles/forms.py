@@ -51,6 +51,7 @@ class ArticleAdminForm(forms.ModelForm):
     )
 
     user = None  # set by ArticleAdmin.get_form for the request's user
+    conflict = None  # the story as saved by someone else since this form was opened, when it was
 
     class Meta:
         model = Article
@@ -162,11 +163,19 @@ class ArticleAdminForm(forms.ModelForm):
         self.stored = rows.first()
         if self.stored is None or opened_version == self.stored.edit_version:
             return
+        if str(self.stored.edit_version) == self.data.get("_overwrite_version"):
+            # "Save mine over theirs", pressed having seen the version saved now: the text is the
+            # user's, but the state (carried in hidden fields since the form was first opened) is
+            # the saved one unless an action button says otherwise, so a stale form never silently
+            # unpublishes or reschedules what the other person published.
+            self.cleaned_data.update(status=self.stored.status, published_at=self.stored.published_at)
+            return
+        self.conflict = self.stored  # shown beside what was typed (ArticleAdmin.render_change_form)
         when = timezone.localtime(self.stored.updated_at)
         raise ValidationError(
             f"This article was changed by {display_name(self.stored.updated_by)} at {when:%H:%M:%S} "
-            f"{when:%Z} on {when:%d %b %Y} since you opened it. Your changes have not been saved: "
-            "copy what you need, reload the page and make them again.",
+            f"{when:%Z} on {when:%d %b %Y} since you opened it. Nothing was saved, and nothing you "
+            "typed is lost: it is still in the form. Their version is shown beside yours below.",
             code="edit_conflict",
         )
 

@@ -287,3 +287,31 @@ def _name(sections, pk):
 
 def _was_now(old, new):
     return format_html("<del>{}</del> → <ins>{}</ins>", old, new)
+
+
+# Two people on one story: a refused stale save shows the saved version beside the typed one.
+
+
+@dataclass(frozen=True)
+class Conflict:
+    label: str
+    theirs: str
+    yours: str
+    html: str  # yours against theirs, words marked
+
+
+def conflicts(stored, typed):
+    """Where ``typed`` (the refused form's data) differs from ``stored`` (the story as saved now)."""
+    found = []
+    for name, label in TEXT_FIELDS:
+        theirs = getattr(stored, name) or ""
+        yours = (typed.get(name) or "").replace("\r\n", "\n")
+        if theirs.strip() != yours.strip():
+            found.append(Conflict(label, theirs, yours, word_diff(theirs, yours)))
+    typed_section = typed.get("section") or ""
+    typed_id = int(typed_section) if typed_section.isdigit() else 0
+    if stored.section_id != typed_id:
+        names = Section.objects.in_bulk([stored.section_id, typed_id])
+        theirs, yours = _name(names, stored.section_id), _name(names, typed_id)
+        found.append(Conflict("Section", theirs, yours, _was_now(theirs, yours)))
+    return found
