@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from articles import cards, publishing, search
+from articles import cards, publishing, search, topic_picker
 from articles.autotag import parse_aliases
 from articles.forms import ArticleAdminForm, ScheduleForm
 from articles.models import (
@@ -105,18 +105,6 @@ class BylineInline(admin.TabularInline):
     def get_queryset(self, request):
         # Each row is labelled "author on article": without these, two queries a row.
         return super().get_queryset(request).select_related("author", "article")
-
-
-class TagInline(admin.TabularInline):
-    model = TaggedArticle
-    autocomplete_fields = ["tag"]
-    extra = 1
-    verbose_name = "topic tag"
-    verbose_name_plural = "topic tags"
-
-    def get_queryset(self, request):
-        # As the byline: each row's label names its tag and its article.
-        return super().get_queryset(request).select_related("tag", "content_object")
 
 
 class CorrectionInline(admin.StackedInline):
@@ -240,7 +228,8 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
     show_full_result_count = False
     prepopulated_fields = {"slug": ["headline"]}
     autocomplete_fields = ["section"]
-    inlines = [BylineInline, TagInline, CorrectionInline, PublicationEventInline]
+    # Topics are one field of the form (articles/topic_picker.py), not an inline.
+    inlines = [BylineInline, CorrectionInline, PublicationEventInline]
 
     def get_inlines(self, request, obj):
         own = list(self.inlines)
@@ -249,7 +238,7 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
     readonly_fields = ["word_count", "created_at", "updated_at", "source_name", "source_id", "preview_link"]
     actions = ["send_to_review", "publish_now", "schedule", "unpublish"]
     fieldsets = [
-        (None, {"fields": ["headline", "slug", "dek", "body", "section", "dateline"]}),
+        (None, {"fields": ["headline", "slug", "dek", "body", "section", "tags", "dateline"]}),
         ("Publication", {"fields": ["status", "published_at", "featured", "preview_link", "opened_version"]}),
         (
             "Record",
@@ -259,6 +248,9 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
             },
         ),
     ]
+
+    def get_urls(self):
+        return [*topic_picker.urls(self), *super().get_urls()]
 
     def get_queryset(self, request):
         # The change list's bylines come from each story's card data.
@@ -365,6 +357,8 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         parts = {STORY_PART_OF_INLINE.get(formset.model) for formset in formsets if formset.has_changed()}
+        if "tags" in form.changed_data:  # the topics field, saved with the form's many-to-many
+            parts.add("tags")
         publishing.parts_changed(form.instance, by=request.user, parts=parts - {None})
 
     # Deleting is how a desk takes a story down for legal reasons; the audit trail keeps a record

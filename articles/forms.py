@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from articles import pictures, rendering
+from articles import pictures, rendering, topic_picker
 from articles.models import Article, SlugRedirect, Status, WorkflowError, can_publish
+from articles.topic_picker import TopicsField
 
 # Fields only editors may set; reporters see them, disabled.
 EDITOR_ONLY_FIELDS = ("published_at", "featured")
@@ -25,6 +26,8 @@ class ArticleAdminForm(forms.ModelForm):
     # The article's edit_version when the form was opened; a different one in the database means someone
     # else saved in between.
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The story's topics: one field typed into (articles/topic_picker.py), saved as taggit's tags.
+    tags = TopicsField()
 
     user = None  # set by ArticleAdmin.get_form for the request's user
 
@@ -46,6 +49,7 @@ class ArticleAdminForm(forms.ModelForm):
             self.initial["opened_version"] = (
                 Article.objects.filter(pk=self.instance.pk).values_list("edit_version", flat=True).first()
             )
+        topic_picker.bind(self)  # editors may create topics, reporters pick
         if self.user is not None and not can_publish(self.user):
             self._limit_to_reporter()
 
