@@ -147,6 +147,10 @@
       this.select.appendChild(option);
     }
     option.dataset.name = name;
+    // Chips follow the order of picking: the option goes after the last one chosen.
+    var chosen = this.chosen().filter(function (other) { return other !== option; });
+    if (chosen.length) chosen[chosen.length - 1].after(option);
+    else this.select.prepend(option);
     option.selected = true;
     this.renderChips();
     this.announce(name + " added.");
