@@ -54,6 +54,14 @@ def test_an_editor_tags_a_story_by_typing_picking_and_one_click(
     expect(listbox.get_by_role("option").first).to_have_text("Uyghurs")
     box.press("Enter")
 
+    # At typing speed: Enter before the suggestions have come picks the first when they do.
+    box.press_sequentially("trad")
+    box.press("Enter")
+    expect(chips).to_have_text(["China×", "Uyghurs×", "Trade×"])
+    page.get_by_role("button", name="Remove Trade").click()
+    expect(chips).to_have_text(["China×", "Uyghurs×"])
+    expect(box).to_be_focused()
+
     # The auto-tagger's topic for the text so far, accepted with one click.
     suggested = page.locator(".topic-suggested")
     expect(suggested).to_contain_text("Suggested:")
@@ -62,6 +70,7 @@ def test_an_editor_tags_a_story_by_typing_picking_and_one_click(
     expect(suggested.get_by_role("button", name="Human rights")).to_have_count(0)
 
     # The body now names another topic: it is offered without a reload.
+    page.locator("#id_body").press("Control+End")
     page.locator("#id_body").press_sequentially(" Sanctions came up too.")
     expect(suggested.get_by_role("button", name="Sanctions")).to_be_visible()
 

@@ -86,13 +86,18 @@
       label.htmlFor = this.input.id;
       label.id = label.id || id + "-label";
     }
-    var help = this.wrapper.parentNode.querySelector(".help, .helptext");
-    if (help && help.id) this.input.setAttribute("aria-describedby", help.id);
+    // The help text Django ties to the select describes the box instead.
+    var described = this.select.getAttribute("aria-describedby");
+    if (described) this.input.setAttribute("aria-describedby", described);
 
     box.addEventListener("click", function (event) {
       if (event.target === box || event.target === self.chips) self.input.focus();
     });
-    this.input.addEventListener("input", debounce(function () { self.suggest(); }, SUGGEST_DELAY_MS));
+    var suggestSoon = debounce(function () { self.suggest(); }, SUGGEST_DELAY_MS);
+    this.input.addEventListener("input", function () {
+      self.pickWhenReady = false;
+      suggestSoon();
+    });
     this.input.addEventListener("keydown", function (event) { self.keydown(event); });
     this.input.addEventListener("blur", function () {
       setTimeout(function () { self.close(); }, 150);
@@ -184,6 +189,7 @@
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data || ticket !== self.request || self.input.value.trim() !== query) return;
+        self.listQuery = query;
         var options = data.results.map(function (topic) {
           return { value: String(topic.id), name: topic.name, alias: topic.alias };
         });
@@ -191,6 +197,11 @@
           options.push({ value: self.newPrefix + data.create, name: data.create, create: true });
         }
         self.open(options);
+        if (self.pickWhenReady) {
+          // Enter was pressed before the suggestions arrived: it picks the first, as it would have.
+          self.pickWhenReady = false;
+          if (options.length) self.pick(0);
+        }
       })
       .catch(function () { /* no suggestions this time; typing again asks again */ });
   };
@@ -258,8 +269,13 @@
       event.preventDefault();
       if (open) this.setActive((this.active - 1 + this.options.length) % this.options.length);
     } else if (event.key === "Enter") {
-      if (this.input.value.trim() || open) event.preventDefault(); // picking, not submitting the form
-      if (open && this.active >= 0) this.pick(this.active);
+      var typed = this.input.value.trim();
+      if (typed || open) event.preventDefault(); // picking, not submitting the form
+      if (open && this.active >= 0 && this.listQuery === typed) this.pick(this.active);
+      else if (typed) {
+        this.pickWhenReady = true; // typed faster than the suggestions came
+        this.suggest();
+      }
     } else if (event.key === "Escape") {
       if (!this.listbox.hidden) {
         event.preventDefault();
