@@ -212,7 +212,9 @@ class TopicsField(forms.Field):
         chosen = [found[pk] for pk in ids]
         to_create = []
         for name in new_names:
-            known = existing_topic(name)
+            # A topic written without save() (a raw update, a fixture) may not be in the index: on
+            # saving, ask its table too, so a typed name never makes a second topic of that name.
+            known = existing_topic(name) or Tag.objects.filter(name__iexact=name).order_by("pk").first()
             if known is not None:
                 if known not in chosen:
                     chosen.append(known)

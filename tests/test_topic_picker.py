@@ -336,3 +336,14 @@ def test_suggestion_payload_is_json(client, editor, vocabulary):
         "name": "Uyghurs",
         "alias": "Uighur",
     }
+
+
+def test_a_typed_name_finds_a_topic_written_without_save(client, editor, make_article, vocabulary):
+    Tag.objects.bulk_create([Tag(name="Arctic", slug="arctic")])  # no post_save: not in the index
+    story = make_article("Envoy lands", status=Status.DRAFT, published_at=None)
+    client.force_login(editor)
+    data = _opened(client, story)
+    data["tags"] = ["new:arctic"]
+    assert client.post(CHANGE.format(story.pk), data).status_code == 302
+    assert list(story.tags.values_list("slug", flat=True)) == ["arctic"]
+    assert Tag.objects.filter(name__iexact="arctic").count() == 1
