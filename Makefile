@@ -30,6 +30,7 @@ run: $(VENV)/.installed .secret_key
 	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py migrate --noinput
 	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py refresh_cards
 	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py load_vocabulary
 	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py load_sample_content
 	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py load_sample_pictures
 	@echo "Newsroom is at http://$(HOST):$(PORT)/ — editors: make an account with"

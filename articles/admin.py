@@ -17,7 +17,7 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from articles import cards, publishing, publishing_actions, revisions, search
+from articles import cards, publishing, publishing_actions, revisions, search, topic_picker
 from articles.autotag import parse_aliases
 from articles.forms import ArticleAdminForm, ScheduleForm, display_name
 from articles.models import (
@@ -109,18 +109,6 @@ class BylineInline(admin.TabularInline):
     def get_queryset(self, request):
         # Each row is labelled "author on article": without these, two queries a row.
         return super().get_queryset(request).select_related("author", "article")
-
-
-class TagInline(admin.TabularInline):
-    model = TaggedArticle
-    autocomplete_fields = ["tag"]
-    extra = 1
-    verbose_name = "topic tag"
-    verbose_name_plural = "topic tags"
-
-    def get_queryset(self, request):
-        # As the byline: each row's label names its tag and its article.
-        return super().get_queryset(request).select_related("tag", "content_object")
 
 
 class CorrectionInline(admin.StackedInline):
@@ -244,7 +232,8 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
     show_full_result_count = False
     prepopulated_fields = {"slug": ["headline"]}
     autocomplete_fields = ["section"]
-    inlines = [BylineInline, TagInline, CorrectionInline, PublicationEventInline]
+    # Topics are one field of the form (articles/topic_picker.py), not an inline.
+    inlines = [BylineInline, CorrectionInline, PublicationEventInline]
 
     def get_inlines(self, request, obj):
         own = list(self.inlines)
@@ -253,7 +242,7 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
     readonly_fields = ["word_count", "created_at", "updated_at", "source_name", "source_id", "preview_link"]
     actions = ["send_to_review", "publish_now", "schedule", "unpublish"]
     fieldsets = [
-        (None, {"fields": ["headline", "slug", "dek", "body", "section", "dateline"]}),
+        (None, {"fields": ["headline", "slug", "dek", "body", "section", "tags", "dateline"]}),
         ("Publication", {"fields": ["status", "published_at", "featured", "preview_link", "opened_version"]}),
         (
             "Record",
@@ -263,6 +252,7 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
             },
         ),
     ]
+
 
     def get_queryset(self, request):
         # The change list's bylines come from each story's card data.
@@ -299,7 +289,7 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
                 name="articles_article_schedule_line",
             ),
         ]
-        return own + super().get_urls()
+        return [*own, *topic_picker.urls(self), *super().get_urls()]
 
     def schedule_line_view(self, request):
         """The line "Schedule…" confirms with, for the date and time typed (in the desk's time zone)."""
@@ -374,6 +364,8 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
         form.user = request.user  # a fresh class per request, so this is not shared
+        record = getattr(request, "revision_record", None)
+        form.revision_parts = record.parts if record is not None else None
         return form
 
     def has_publish_permission(self, request):
@@ -410,6 +402,7 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         record = get_object_or_404(Article.history.model, id=unquote(object_id), history_id=version_id)
+        request.revision_record = record
         # simple-history saves a posted revert after checking only the view permission.
         if request.method == "POST":
             article = self.get_object(request, unquote(object_id))
@@ -459,6 +452,8 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         parts = {STORY_PART_OF_INLINE.get(formset.model) for formset in formsets if formset.has_changed()}
+        if "tags" in form.changed_data:  # the topics field, saved with the form's many-to-many
+            parts.add("tags")
         publishing.parts_changed(form.instance, by=request.user, parts=parts - {None})
         revisions.keep_parts(form.instance)  # the revision this save made, with its inlines saved
 

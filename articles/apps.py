@@ -29,6 +29,14 @@ class ArticlesConfig(AppConfig):
 
         pre_create_historical_record.connect(revisions.parts_on_create, dispatch_uid="revision_parts")
 
+        # The topic picker finds a topic by its name and aliases from TopicName's index.
+        from articles import topic_picker
+        from articles.models.taxonomy import topic_saved
+
+        post_save.connect(topic_saved, sender=Tag, dispatch_uid="topic_names")
+        for signal in (post_save, post_delete):
+            signal.connect(topic_picker.forget_vocabulary, sender=Tag, dispatch_uid="topic_vocabulary")
+
         # Each story's card data (articles/cards.py) follows the story and everything it shows.
         from articles import cards
         from articles.models import ArticleAuthor, ArticleQuerySet, Author, Correction

@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from articles import pictures, publishing_actions, rendering
+from articles import pictures, publishing_actions, rendering, topic_picker
 from articles.models import Article, SlugRedirect, Status, WorkflowError, can_publish
+from articles.topic_picker import TopicsField
 
 # Fields only editors may set; reporters see them, disabled.
 EDITOR_ONLY_FIELDS = ("published_at", "featured")
@@ -36,6 +37,8 @@ class ArticleAdminForm(forms.ModelForm):
     # The article's edit_version when the form was opened; a different one in the database means someone
     # else saved in between.
     opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # The story's topics: one field typed into (articles/topic_picker.py), saved as taggit's tags.
+    tags = TopicsField()
     # The time "Schedule…" publishes at, typed in the desk's time zone (Django's current one).
     schedule_at = forms.SplitDateTimeField(
         required=False,
@@ -52,6 +55,7 @@ class ArticleAdminForm(forms.ModelForm):
 
     user = None  # set by ArticleAdmin.get_form for the request's user
     conflict = None  # the story as saved by someone else since this form was opened, when it was
+    revision_parts = None  # set by ArticleAdmin.get_form on the page restoring a revision
 
     class Meta:
         model = Article
@@ -80,6 +84,10 @@ class ArticleAdminForm(forms.ModelForm):
             self.initial["opened_version"] = (
                 Article.objects.filter(pk=self.instance.pk).values_list("edit_version", flat=True).first()
             )
+        topic_picker.bind(self)  # editors may create topics, reporters pick
+        topics = (self.revision_parts or {}).get("topics")
+        if not self.is_bound and topics is not None:
+            self.initial["tags"] = [tag_id for tag_id, _ in topics]  # the revision's, as it restores them
         if self.user is not None and not can_publish(self.user):
             self._limit_to_reporter()
 

@@ -29,13 +29,16 @@ class _FormReader(HTMLParser):
         elif tag == "textarea" and name:
             self._textarea = [name, ""]
         elif tag == "select" and name:
-            self._select = [name, None, None]  # name, selected value, first value
+            # name, selected value, first value, and for a multiple select every selected value
+            self._select = [name, None, None, [] if "multiple" in attrs else None]
         elif tag == "option" and self._select is not None:
             value = attrs.get("value", "")
             if self._select[2] is None:
                 self._select[2] = value
             if "selected" in attrs:
                 self._select[1] = value
+                if self._select[3] is not None:
+                    self._select[3].append(value)
 
     def handle_data(self, data):
         if self._textarea is not None:
@@ -50,13 +53,17 @@ class _FormReader(HTMLParser):
             self.fields.append((name, value[1:] if value.startswith("\n") else value))
             self._textarea = None
         elif tag == "select" and self._select:
-            name, selected, first = self._select
-            self.fields.append((name, selected if selected is not None else (first or "")))
+            name, selected, first, several = self._select
+            if several is not None:  # a multiple select sends each selected option, maybe none
+                self.fields.append((name, several))
+            else:
+                self.fields.append((name, selected if selected is not None else (first or "")))
             self._select = None
 
 
 def form_data(html, form_id):
-    """Return the fields ``form_id`` in ``html`` would submit, as a dict (last value wins)."""
+    """Return the fields ``form_id`` in ``html`` would submit, as a dict (last value wins; a
+    ``<select multiple>`` gives the list of its selected values)."""
     reader = _FormReader(form_id)
     reader.feed(html)
     return dict(reader.fields)

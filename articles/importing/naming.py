@@ -12,7 +12,7 @@ from operator import or_
 from django.db.models import Q
 from django.utils.text import slugify
 
-from articles.models import Article, Author, Section, SlugRedirect, Tag
+from articles.models import Article, Author, Section, SlugRedirect, Tag, TopicName
 
 ARTICLE_SLUG_MAX_CHARS = 80
 # Names per lookup: an OR of this many terms stays well under SQLite's expression depth (1000).
@@ -160,5 +160,8 @@ class _Names:
                 slug, number = numbered(name, number), number + 1
             taken.add(slug)
             rows.append(model(name=name, slug=slug))
-        for row in model.objects.bulk_create(rows):
+        created = model.objects.bulk_create(rows)
+        for row in created:
             self._cache[(model, row.name.casefold())] = row
+        if model is Tag:
+            TopicName.index(created)  # bulk_create sends no post_save

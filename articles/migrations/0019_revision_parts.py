@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0017_article_visibility_index'),
+        ('articles', '0018_topic_names'),
     ]
 
     operations = [

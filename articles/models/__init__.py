@@ -28,7 +28,7 @@ from articles.models.stories import (
     derive_from_body,
     state_of,
 )
-from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle
+from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle, TopicName
 
 __all__ = [
     "BYLINES_PREFETCH",
@@ -53,6 +53,7 @@ __all__ = [
     "Status",
     "Tag",
     "TaggedArticle",
+    "TopicName",
     "WorkflowError",
     "can_publish",
     "derive_from_body",

@@ -1,5 +1,8 @@
 """How stories are filed and credited: sections, authors and topic tags, and the text rule they share."""
 
+import re
+import unicodedata
+
 from django.conf import settings
 from django.db import models
 from django.db.models import OuterRef, Subquery
@@ -88,6 +91,81 @@ class Tag(PlainTextModel, TagBase):
         # taggit's default would give an empty slug for a name without ASCII letters.
         slug = slugify(tag)[:90] or "topic"
         return f"{slug}-{i}" if i is not None else slug
+
+
+def fold_topic_text(text):
+    """Text as topic look-ups compare it: NFKC, case folded, curly apostrophes made straight."""
+    return unicodedata.normalize("NFKC", text).casefold().replace("\u2019", "'")
+
+
+_WORD = re.compile(r"[^\W_]+")
+
+
+class TopicName(models.Model):
+    """A way to find a topic as someone types: the folded text from each word start of its name
+    and of each of its aliases ("US-China relations" is found by "us", "china" and "relations").
+    The topic picker (articles/topic_picker.py) reads them by prefix, from an index, so a look-up
+    costs the same whatever the size of the vocabulary. Kept in step with Tag on every save
+    (``index``, from a signal, and the importer's bulk creation)."""
+
+    class Rank(models.IntegerChoices):
+        NAME = 0, "the name"
+        NAME_WORD = 1, "a word of the name"
+        ALIAS = 2, "an alias"
+        ALIAS_WORD = 3, "a word of an alias"
+
+    KEY_LENGTH = 100
+
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=KEY_LENGTH)
+    phrase = models.CharField(max_length=200, help_text="The name or alias as written.")
+    rank = models.PositiveSmallIntegerField(choices=Rank.choices)
+
+    class Meta:
+        indexes = [
+            # varchar_pattern_ops (PostgreSQL only; other databases ignore it): a prefix LIKE reads
+            # this index whatever the database's collation.
+            models.Index(fields=["key"], name="topic_name_key", opclasses=["varchar_pattern_ops"]),
+        ]
+
+    def __str__(self):
+        return f"{self.key} → {self.tag_id}"
+
+    @staticmethod
+    def keys_for(name, aliases):
+        """``(key, phrase, rank)`` for a topic's name and its aliases (one a line; the ``!``
+        exceptions of auto-tagging are not names of the topic and are left out)."""
+        phrases = [(name, TopicName.Rank.NAME)] + [
+            (alias.strip(), TopicName.Rank.ALIAS)
+            for alias in (aliases or "").splitlines()
+            if alias.strip() and not alias.strip().startswith("!")
+        ]
+        rows = {}
+        for phrase, rank in phrases:
+            folded = fold_topic_text(phrase)
+            for n, word in enumerate(_WORD.finditer(folded)):
+                key = folded[word.start() if n else 0 :][: TopicName.KEY_LENGTH]
+                rows.setdefault((key, phrase[:200]), rank if n == 0 else rank + 1)
+        return [(key, phrase, rank) for (key, phrase), rank in rows.items()]
+
+    @classmethod
+    def index(cls, tags, using=None):
+        """Write again the look-up rows of ``tags`` (saved Tag objects)."""
+        tags = [tag for tag in tags if tag.pk is not None]
+        if not tags:
+            return
+        manager = cls.objects.using(using)
+        manager.filter(tag__in=[tag.pk for tag in tags]).delete()
+        manager.bulk_create(
+            cls(tag_id=tag.pk, key=key, phrase=phrase, rank=rank)
+            for tag in tags
+            for key, phrase, rank in cls.keys_for(tag.name, tag.aliases)
+        )
+
+
+def topic_saved(sender, instance, using, raw=False, **kwargs):
+    """Tag's post_save: its look-up rows follow its name and aliases."""
+    TopicName.index([instance], using=using)
 
 
 class StoryLinkQuerySet(models.QuerySet):
