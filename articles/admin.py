@@ -417,6 +417,13 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
                 article = Article.objects.get(pk=record.id)
                 _, problems = revisions.restore(article, record, by=request.user)
                 revisions.keep_parts(article)
+                restored = ", ".join(label.lower() for label, _ in revisions.parts_summary(record))
+                self.message_user(
+                    request,
+                    f"Restored the version of {publishing_actions.desk_time(record.history_date)}: its "
+                    f"text{', ' + restored if restored else ''}.",
+                    messages.SUCCESS,
+                )
                 for problem in problems:
                     self.message_user(request, problem, messages.WARNING)
         return response

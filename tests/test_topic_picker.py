@@ -73,9 +73,9 @@ def test_suggestions_are_one_query_on_an_index(client, editor, vocabulary, djang
     from articles.topic_picker import _starting_with
 
     client.force_login(editor)
-    # Session, user, authenticator devices, two permission reads; then the look-up and the check
-    # whether what was typed is already a topic's name (for "Create topic").
-    with django_assert_max_num_queries(7):
+    # Session, user, authenticator devices (app and recovery codes), two permission reads; then the
+    # look-up and the check whether what was typed is already a topic's name (for "Create topic").
+    with django_assert_max_num_queries(8):
         assert client.get(SUGGEST, {"q": "uigh"}).status_code == 200
     lookup = TopicName.objects.filter(_starting_with("uigh")).values_list("tag_id")
     sql, params = lookup.query.sql_with_params()

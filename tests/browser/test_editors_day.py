@@ -141,7 +141,7 @@ def test_an_editors_day(
         page.locator("#change-history tbody tr").nth(1).get_by_role("link", name="View or restore").click()
         expect(page.locator("#revision-summary")).to_contain_text("China, Sanctions, Uyghurs")
         page.get_by_role("button", name="Revert").first.click()
-        expect(page.locator("ul.messagelist")).to_contain_text("reverted successfully")
+        expect(page.locator("ul.messagelist")).to_contain_text("Restored the version of")
         assert sorted(story.tags.names()) == ["China", "Sanctions", "Uyghurs"]
         assert Article.objects.get(pk=story.pk).corrections.count() == 1
         reader.reload()
