@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "articles",
     "photos",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -168,7 +169,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The desk's time zone: scheduling, "today" on the admin's dashboard, times shown to staff and readers.
+TIME_ZONE = os.environ.get("NEWSROOM_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
@@ -239,6 +241,9 @@ NEWSROOM_SITE_URL = _site_url()
 # The domain in feed GUIDs (tag: URIs). Set it so entry ids survive a move to another host;
 # unset, the site URL's host is used.
 NEWSROOM_ID_AUTHORITY = os.environ.get("NEWSROOM_ID_AUTHORITY", "")
+# "Someone else has this story open": a form whose page said so within this window (its heartbeat
+# comes every 30 seconds, desk/presence.py); an older presence is a tab left behind, not shown.
+NEWSROOM_PRESENCE_WINDOW = timedelta(minutes=3)
 # How long a draft's signed preview link works.
 NEWSROOM_PREVIEW_MAX_AGE = int(os.environ.get("NEWSROOM_PREVIEW_MAX_AGE", 24 * 60 * 60))
 

@@ -6,6 +6,8 @@ from articles.api import api
 from photos.serving import media_file
 
 urlpatterns = [
+    # The desk's admin requests (notes, presence), before the admin's own catch-all.
+    path("admin/desk/", include("desk.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),
