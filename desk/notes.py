@@ -5,6 +5,7 @@ from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from articles.models import can_publish
 from desk.models import Note
@@ -70,7 +71,7 @@ def panel(request, article):
         '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate>'
         "Add note</button>"
         "</div></fieldset>",
-        rows or format_html('<li class="desk-note desk-note--none">No notes yet.</li>'),
+        rows or mark_safe('<li class="desk-note desk-note--none">No notes yet.</li>'),
         TEXT_FIELD,
         TEXT_FIELD,
         TEXT_FIELD,

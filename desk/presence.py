@@ -11,6 +11,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 from desk.models import Presence
 
@@ -76,7 +77,7 @@ def panel(request, article):
         reverse("desk:presence", args=[article.pk]),
         reverse("desk:presence_leave", args=[article.pk]),
         HEARTBEAT_SECONDS,
-        "" if lines else format_html(" hidden"),
+        "" if lines else mark_safe(" hidden"),
         format_html_join("", '<p class="desk-presence__who">{}</p>', ((line,) for line in lines)),
         static("desk/presence.js"),
     )
