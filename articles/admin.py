@@ -14,6 +14,7 @@ from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles import cards, publishing, search
+from articles.admin_filters import CorrectedFilter, MineFilter, PublishedTodayFilter, ScheduledForFilter
 from articles.autotag import parse_aliases
 from articles.forms import ArticleAdminForm, ScheduleForm
 from articles.models import (
@@ -227,6 +228,11 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
     list_display = ["headline", "section", "state", "published_at", "byline", "updated_at"]
     list_filter = [
         StateFilter,
+        # The desk's day (articles/admin_site.py links to each).
+        ScheduledForFilter,
+        PublishedTodayFilter,
+        CorrectedFilter,
+        MineFilter,
         "status",
         "section",
         "featured",
