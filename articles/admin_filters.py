@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from django.contrib import admin
 from django.utils import timezone
 
-from articles.models import Correction, Status
+from articles.models import Correction, State, Status
 
 # What "recently corrected" means on the desk.
 CORRECTED_RECENTLY = timedelta(days=7)
@@ -28,14 +28,16 @@ def scheduled_for(queryset, day, now=None):
     """Scheduled stories going out later ``day`` ("today") or ``day`` ("tomorrow"), desk time."""
     now = now or timezone.now()
     today, tomorrow, after = desk_midnights(now)
-    start, end = {"today": (now, tomorrow), "tomorrow": (tomorrow, after)}[day]
-    return queryset.scheduled().filter(published_at__gte=start, published_at__lt=end)
+    scheduled = queryset.in_state(State.SCHEDULED, now)  # from now on
+    if day == "today":
+        return scheduled.filter(published_at__lt=tomorrow)
+    return scheduled.filter(published_at__gte=tomorrow, published_at__lt=after)
 
 
 def published_today(queryset, now=None):
     """Stories readers can see that went out since the desk's midnight."""
     now = now or timezone.now()
-    return queryset.published().filter(published_at__gte=desk_midnights(now)[0])
+    return queryset.in_state(State.PUBLISHED, now).filter(published_at__gte=desk_midnights(now)[0])
 
 
 def corrected_recently(queryset, now=None):
