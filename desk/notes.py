@@ -1,13 +1,14 @@
 """Notes on a story: the desk talking to itself about a draft. Listed on the story's form, never
 shown to readers, never exported."""
 
+from django.contrib import admin
 from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from articles.models import can_publish
+from articles.models import Article, can_publish
 from desk.models import Note
 
 TEXT_FIELD = "desk_note_text"
@@ -59,10 +60,12 @@ def panel(request, article):
             for note in on(article)
         ),
     )
+    # Pressing Enter in a story's field submits the form's first submit button: the story's own Save
+    # first (as at the foot of the form), so it is not one of the notes' buttons. A story the user
+    # may only read has no Save, and no field to press Enter in.
+    may_save = admin.site.get_model_admin(Article).has_change_permission(request, article)
     return format_html(
-        # Pressing Enter in a story's field submits the form's first submit button: this one, the
-        # story's own Save (as at the foot of the form), so it is not one of the notes' buttons.
-        '<button type="submit" name="_save" hidden tabindex="-1" aria-hidden="true"></button>'
+        "{}"
         '<fieldset class="module aligned desk-notes" id="desk-notes"><h2>Notes for the desk</h2>'
         '<p class="help">Not shown to readers, not exported.</p>'
         '<ol class="desk-notes__list">{}</ol>'
@@ -71,6 +74,9 @@ def panel(request, article):
         '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate>'
         "Add note</button>"
         "</div></fieldset>",
+        mark_safe('<button type="submit" name="_save" hidden tabindex="-1" aria-hidden="true"></button>')
+        if may_save
+        else "",
         rows or mark_safe('<li class="desk-note desk-note--none">No notes yet.</li>'),
         TEXT_FIELD,
         TEXT_FIELD,

@@ -200,3 +200,13 @@ def test_deleting_a_story_deletes_its_notes(editor, make_article):
     Note.objects.create(article=story, author=editor, text="Gone with it.")
     publishing.delete(story, by=editor)
     assert Note.objects.count() == 0
+
+
+def test_a_reporter_notes_a_published_story_they_may_only_read(client, reporter, make_article):
+    story = make_article("Envoy lands")
+    client.force_login(reporter)
+    page = client.get(CHANGE.format(story.pk)).content.decode()
+    assert 'name="_save"' not in page  # still a read-only view
+    response = leave_note(client, story, "The caption names the wrong minister.")
+    assert response.status_code == 302
+    assert Note.objects.get().text == "The caption names the wrong minister."
