@@ -23,7 +23,18 @@ def _story_for(request, pk):
     return article
 
 
-def _back_to(article):
+# notes.js asks for the notes' box back instead of the story's page, to redraw it in place.
+FRAGMENT_HEADER = "X-Desk-Notes"
+
+
+def _answer(request, article, done="", refused=""):
+    """The notes' box for notes.js; the story's form again, with a message, for a plain post."""
+    if request.headers.get(FRAGMENT_HEADER) == "box":
+        return HttpResponse(notes.notes_box(request, article, refused), status=400 if refused else 200)
+    if refused:
+        messages.error(request, refused)
+    else:
+        messages.success(request, done)
     return redirect(reverse("admin:articles_article_change", args=[article.pk]) + "#desk-notes")
 
 
@@ -32,13 +43,15 @@ def add_note(request, pk):
     article = _story_for(request, pk)
     text = request.POST.get(notes.TEXT_FIELD, "").strip()
     if not text:
-        messages.error(request, "The note is empty: write something before adding it.")
-    elif len(text) > Note._meta.get_field("text").max_length:
-        messages.error(request, "A note is at most 2,000 characters; this one is longer. Nothing was added.")
-    else:
-        notes.add(article, text, by=request.user)
-        messages.success(request, "Note added. Only the desk sees it.")
-    return _back_to(article)
+        return _answer(request, article, refused="The note is empty: write something before adding it.")
+    if len(text) > Note._meta.get_field("text").max_length:
+        return _answer(
+            request,
+            article,
+            refused="A note is at most 2,000 characters; this one is longer. Nothing was added.",
+        )
+    notes.add(article, text, by=request.user)
+    return _answer(request, article, done="Note added. Only the desk sees it.")
 
 
 @require_POST
@@ -48,8 +61,7 @@ def delete_note(request, pk):
     if not note.may_be_deleted_by(request.user, editor=can_publish(request.user)):
         raise PermissionDenied("Only its author or an editor may delete a note.")
     note.delete()
-    messages.success(request, "Note deleted.")
-    return _back_to(article)
+    return _answer(request, article, done="Note deleted.")
 
 
 @require_POST

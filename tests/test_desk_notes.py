@@ -210,3 +210,27 @@ def test_a_reporter_notes_a_published_story_they_may_only_read(client, reporter,
     response = leave_note(client, story, "The caption names the wrong minister.")
     assert response.status_code == 302
     assert Note.objects.get().text == "The caption names the wrong minister."
+
+
+def test_with_script_the_notes_box_is_redrawn_in_place(client, reporter, make_article):
+    """notes.js posts in the background and puts the answer in place of the box, so the story's
+    unsaved changes stay on the page."""
+    draft = make_article("Envoy lands", status=Status.DRAFT, published_at=None)
+    client.force_login(reporter)
+    page = client.get(CHANGE.format(draft.pk)).content.decode()
+    assert re.search(r'<script src="/static/desk/notes[.\w]*\.js" defer>', page)
+    url = note_button_url(page, "Add note")
+
+    added = client.post(url, {"desk_note_text": "Call the embassy."}, HTTP_X_DESK_NOTES="box")
+    assert added.status_code == 200
+    box = added.content.decode()
+    assert box.startswith('<fieldset class="module aligned desk-notes" id="desk-notes">')
+    assert "Call the embassy." in box and ">Delete</button>" in box
+
+    refused = client.post(url, {"desk_note_text": ""}, HTTP_X_DESK_NOTES="box")
+    assert refused.status_code == 400
+    assert "The note is empty" in refused.content.decode()
+    assert Note.objects.count() == 1
+
+    deleted = client.post(note_button_url(box, "Delete"), HTTP_X_DESK_NOTES="box")
+    assert deleted.status_code == 200 and "No notes yet." in deleted.content.decode()
