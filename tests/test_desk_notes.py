@@ -5,9 +5,12 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from articles import caching, publishing
 from articles.models import Article, Status
+from desk import presence
 from desk.models import Note
 from tests.formdata import form_data
 
@@ -234,3 +237,21 @@ def test_with_script_the_notes_box_is_redrawn_in_place(client, reporter, make_ar
 
     deleted = client.post(note_button_url(box, "Delete"), HTTP_X_DESK_NOTES="box")
     assert deleted.status_code == 200 and "No notes yet." in deleted.content.decode()
+
+
+@pytest.mark.parametrize("count", [1, 8])
+def test_the_panels_queries_are_flat(client, editor, make_user, make_article, count):
+    """The desk's panels add three queries to a story's form once the user's presence is recorded
+    (seen again, others present, the notes with their authors), however many notes and people."""
+    story = make_article("Envoy lands", status=Status.DRAFT, published_at=None)
+    for n in range(count):
+        colleague = make_user(f"colleague{n}", "Reporter", first_name="Col", last_name=f"League {n}")
+        Note.objects.create(article=story, author=colleague, text=f"Note {n}.")
+        presence.record(story, colleague)
+    client.force_login(editor)
+    client.get(CHANGE.format(story.pk))
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(CHANGE.format(story.pk)).content.decode()
+    assert len([query for query in queries if "desk_" in query["sql"]]) == 3
+    assert page.count("has had this story open since") == count
+    assert page.count('class="desk-note"') == count
