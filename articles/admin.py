@@ -18,6 +18,7 @@ from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles import cards, publishing, publishing_actions, revisions, search, topic_picker
+from articles.admin_filters import CorrectedFilter, MineFilter, PublishedTodayFilter, ScheduledForFilter
 from articles.autotag import parse_aliases
 from articles.forms import ArticleAdminForm, ScheduleForm, display_name
 from articles.models import (
@@ -219,6 +220,11 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
     list_display = ["headline", "section", "state", "published_at", "byline", "updated_at"]
     list_filter = [
         StateFilter,
+        # The desk's day (articles/admin_site.py links to each).
+        ScheduledForFilter,
+        PublishedTodayFilter,
+        CorrectedFilter,
+        MineFilter,
         "status",
         "section",
         "featured",

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "articles",
     "photos",
     "accounts",
+    "desk",
 ]
 
 MIDDLEWARE = [
@@ -253,6 +254,9 @@ NEWSROOM_SITE_URL = _site_url()
 # The domain in feed GUIDs (tag: URIs). Set it so entry ids survive a move to another host;
 # unset, the site URL's host is used.
 NEWSROOM_ID_AUTHORITY = os.environ.get("NEWSROOM_ID_AUTHORITY", "")
+# "Someone else has this story open": a form whose page said so within this window (its heartbeat
+# comes every 30 seconds, desk/presence.py); an older presence is a tab left behind, not shown.
+NEWSROOM_PRESENCE_WINDOW = timedelta(minutes=3)
 # How long a draft's signed preview link works.
 NEWSROOM_PREVIEW_MAX_AGE = int(os.environ.get("NEWSROOM_PREVIEW_MAX_AGE", 24 * 60 * 60))
 

@@ -7,6 +7,8 @@ from photos.serving import media_file
 
 urlpatterns = [
     path("admin/two-factor/", include("accounts.urls")),
+    # The desk's admin requests (notes, presence), before the admin's own catch-all.
+    path("admin/desk/", include("desk.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("api/", api.urls),

@@ -377,6 +377,9 @@ class Article(models.Model):
             # Imports find earlier articles by source; the unique constraint's index is partial
             # (source_id != ''), which SQLite will not use for "source_id IN (…)".
             models.Index(fields=["source_name", "source_id"], name="article_by_import_source"),
+            # The admin dashboard's "my stories in hand": a user's drafts and stories in review,
+            # counted and read newest change first from this index alone.
+            models.Index(fields=["created_by", "status", "-updated_at"], name="article_by_creator"),
             # The clock's question on every cacheable request: is a story due to be announced?
             models.Index(
                 fields=["published_at"],
@@ -573,6 +576,8 @@ class Correction(PlainTextModel):
 
     class Meta:
         ordering = ["date", "pk"]
+        # The admin dashboard's "recently corrected": the few latest corrections, not all of them.
+        indexes = [models.Index(fields=["date"], name="correction_by_date")]
 
     def __str__(self):
         return f"Correction of {self.date:%Y-%m-%d} to {self.article}"

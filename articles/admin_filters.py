@@ -1,0 +1,102 @@
+"""The change list's filters for the desk's day (articles/admin_site.py's dashboard links to each):
+scheduled for today or tomorrow, published today, corrected recently, and the user's own.
+
+"Today" is the desk's day, midnight to midnight in its time zone (TIME_ZONE, from
+NEWSROOM_TIME_ZONE). Each set is written once, here, and both the dashboard's count and the change
+list the dashboard links to read it, so the two agree.
+"""
+
+from datetime import datetime, time, timedelta
+
+from django.contrib import admin
+from django.utils import timezone
+
+from articles.models import Correction, State, Status
+
+# What "recently corrected" means on the desk.
+CORRECTED_RECENTLY = timedelta(days=7)
+
+
+def desk_midnights(now=None):
+    """The start of today, tomorrow and the day after, in the desk's time zone."""
+    today = timezone.localdate(now or timezone.now())
+    zone = timezone.get_current_timezone()
+    return [datetime.combine(today + timedelta(days=n), time(), tzinfo=zone) for n in range(3)]
+
+
+def scheduled_for(queryset, day, now=None):
+    """Scheduled stories going out later ``day`` ("today") or ``day`` ("tomorrow"), desk time."""
+    now = now or timezone.now()
+    today, tomorrow, after = desk_midnights(now)
+    scheduled = queryset.in_state(State.SCHEDULED, now)  # from now on
+    if day == "today":
+        return scheduled.filter(published_at__lt=tomorrow)
+    return scheduled.filter(published_at__gte=tomorrow, published_at__lt=after)
+
+
+def published_today(queryset, now=None):
+    """Stories readers can see that went out since the desk's midnight."""
+    now = now or timezone.now()
+    return queryset.in_state(State.PUBLISHED, now).filter(published_at__gte=desk_midnights(now)[0])
+
+
+def corrected_recently(queryset, now=None):
+    """Stories with a correction dated within ``CORRECTED_RECENTLY``. Read from the corrections'
+    date index: a few recent corrections, not every story's."""
+    since = (now or timezone.now()) - CORRECTED_RECENTLY
+    return queryset.filter(pk__in=Correction.objects.filter(date__gte=since).values("article_id"))
+
+
+def mine(queryset, user, which="open"):
+    """The stories ``user`` created: all of them, or the ones still in their hands ("open": draft or
+    in review)."""
+    own = queryset.filter(created_by=user)
+    return own.filter(status__in=[Status.DRAFT, Status.REVIEW]) if which == "open" else own
+
+
+class ScheduledForFilter(admin.SimpleListFilter):
+    title = "scheduled for"
+    parameter_name = "scheduled_for"
+
+    def lookups(self, request, model_admin):
+        return [("today", "Later today"), ("tomorrow", "Tomorrow")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("today", "tomorrow"):
+            return scheduled_for(queryset, self.value())
+        return queryset
+
+
+class PublishedTodayFilter(admin.SimpleListFilter):
+    title = "published"
+    parameter_name = "published_on"
+
+    def lookups(self, request, model_admin):
+        return [("today", "Today")]
+
+    def queryset(self, request, queryset):
+        return published_today(queryset) if self.value() == "today" else queryset
+
+
+class CorrectedFilter(admin.SimpleListFilter):
+    title = "corrected"
+    parameter_name = "corrected"
+
+    def lookups(self, request, model_admin):
+        return [("recently", f"In the last {CORRECTED_RECENTLY.days} days")]
+
+    def queryset(self, request, queryset):
+        return corrected_recently(queryset) if self.value() == "recently" else queryset
+
+
+class MineFilter(admin.SimpleListFilter):
+    title = "created by me"
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Draft or in review"), ("all", "All")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("open", "all"):
+            return mine(queryset, request.user, self.value())
+        return queryset
