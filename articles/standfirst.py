@@ -26,8 +26,10 @@ def repeats_lede(dek, body_html):
     if not dek:
         return False
     lede = _normalised(first_paragraph_text(body_html))
-    if not lede or dek == lede:
-        return bool(lede)
+    if not lede:
+        return False
+    if dek == lede:
+        return True
     if dek.endswith("…"):
         opening = dek[:-1].rstrip()
         return bool(opening) and _opens(lede, opening)
@@ -48,7 +50,8 @@ class _Found(Exception):
 
 
 class _FirstParagraph(HTMLParser):
-    """The text of the first ``<p>`` at the top level of a body (not one in a quote or a list)."""
+    """The text of the first ``<p>`` with text at the top level of a body (not one in a quote or a
+    list, nor one holding only a picture)."""
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
@@ -68,7 +71,9 @@ class _FirstParagraph(HTMLParser):
             return
         self.depth = max(0, self.depth - 1)
         if tag == "p" and self.inside and self.depth == 0:
-            raise _Found
+            if "".join(self.parts).strip():
+                raise _Found
+            self.inside, self.parts = False, []  # a paragraph holding only a picture is no lede
 
     def handle_data(self, data):
         if self.inside:
@@ -76,7 +81,7 @@ class _FirstParagraph(HTMLParser):
 
 
 def first_paragraph_text(body_html):
-    """Return the text of the first top-level paragraph of ``body_html``, or "" when it has none.
+    """Return the text of the first top-level paragraph of ``body_html`` that has any, or "".
     Reading stops at that paragraph's end, however long the body."""
     parser = _FirstParagraph()
     try:

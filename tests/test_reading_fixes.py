@@ -162,6 +162,14 @@ def test_the_lede_is_the_first_paragraph_after_a_subheading_and_not_a_quote(clie
     assert page(client, story.get_absolute_url()).with_class("story__dek") == []
 
 
+def test_a_paragraph_holding_only_a_picture_is_not_the_lede(make_article):
+    story = make_article(
+        dek="Diplomats met on Monday.",
+        body="![The hall](https://example.org/hall.jpg)\n\nDiplomats met on Monday. Late.\n",
+    )
+    assert story.dek_repeats_lede
+
+
 def test_decided_on_save_so_a_rewritten_lede_brings_the_dek_back(client, make_article):
     story = make_article("Talks", dek="Diplomats met on Monday.", body="Diplomats met on Monday. Late.\n")
     assert Article.objects.get(pk=story.pk).dek_repeats_lede
