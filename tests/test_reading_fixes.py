@@ -250,6 +250,8 @@ def test_editor_uploads_a_photo_and_the_author_page_shows_it_with_the_bio(client
         }
     ]
     assert "Ana Ruiz covers China from Beijing." in shown.with_class("list-header__description")
+    assert shown.one("og:image") == f"http://testserver{ana.portrait.url}"
+    assert shown.one("og:image:alt") == "Ana Ruiz"
     served = client.get(ana.portrait.url)
     assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
     with Image.open(io.BytesIO(b"".join(served.streaming_content))) as portrait:
