@@ -79,11 +79,12 @@ class SectionAdmin(EditorsWriteWhatReadersSee, admin.ModelAdmin):
 
 @admin.register(Author)
 class AuthorAdmin(RefreshesCardsOnce, EditorsWriteWhatReadersSee, admin.ModelAdmin):
-    reader_facing_fields = ("bio",)
+    reader_facing_fields = ("bio", "photo")
     list_display = ["name", "slug", "user"]
     search_fields = ["name"]
     prepopulated_fields = {"slug": ["name"]}
     autocomplete_fields = ["user"]
+    fields = ["name", "slug", "bio", "photo", "user"]
 
 
 @admin.register(Tag)

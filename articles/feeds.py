@@ -1,4 +1,5 @@
-"""RSS 2.0 and Atom 1.0 feeds of the newest public articles: everything, per section, per tag.
+"""RSS 2.0 and Atom 1.0 feeds of the newest public articles: everything, per section, per tag and
+per author, each in both formats.
 
 Each item carries the whole story (the sanitised ``body_html``) as well as the dek, every name in
 the byline, the tags, and both the publication and the last-change time. Its GUID is built from the
@@ -19,7 +20,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import escape
 
 from articles.addresses import absolute_media, absolute_url
-from articles.models import Article, Section
+from articles.models import Article, Author, Section
 from articles.plain_text import strip_control_characters
 from articles.revalidation import revalidated
 
@@ -229,11 +230,9 @@ def media_content(picture):
     return {"file": attributes, "description": picture.caption or picture.alt, "credit": picture.credit}
 
 
-class LatestArticlesFeed(ArticleFeed):
-    pass
+class AtomFeed:
+    """What turns one of the feeds below into Atom 1.0: put first among its bases."""
 
-
-class LatestArticlesAtomFeed(ArticleFeed):
     feed_type = ArticleAtomFeed
 
     def subtitle(self, obj):
@@ -246,6 +245,14 @@ class LatestArticlesAtomFeed(ArticleFeed):
     def item_title(self, article):
         # Atom titles are text unless they say otherwise, so no HTML escaping here (RSS needs it).
         return article.headline
+
+
+class LatestArticlesFeed(ArticleFeed):
+    pass
+
+
+class LatestArticlesAtomFeed(AtomFeed, LatestArticlesFeed):
+    pass
 
 
 class SectionFeed(ArticleFeed):
@@ -265,6 +272,10 @@ class SectionFeed(ArticleFeed):
         return section.description or f"The newest {section.name} stories from {settings.NEWSROOM_SITE_NAME}."
 
 
+class SectionAtomFeed(AtomFeed, SectionFeed):
+    pass
+
+
 class TagFeed(ArticleFeed):
     def get_object(self, request, slug):
         return Article.objects.published().tags_in_use().get(slug=slug)
@@ -280,3 +291,30 @@ class TagFeed(ArticleFeed):
 
     def description(self, tag):
         return tag.description or f"The newest stories about {tag.name} from {settings.NEWSROOM_SITE_NAME}."
+
+
+class TagAtomFeed(AtomFeed, TagFeed):
+    pass
+
+
+class AuthorFeed(ArticleFeed):
+    """An author's stories, as on the author's page (which is there, if empty, for any author)."""
+
+    def get_object(self, request, slug):
+        return Author.objects.get(slug=slug)
+
+    def scope(self, author):
+        return Article.objects.published().by_author(author)
+
+    def title(self, author):
+        return f"{settings.NEWSROOM_SITE_NAME}: {author.name}"
+
+    def link(self, author):
+        return absolute_url(author.get_absolute_url())
+
+    def description(self, author):
+        return f"The newest stories by {author.name} from {settings.NEWSROOM_SITE_NAME}."
+
+
+class AuthorAtomFeed(AtomFeed, AuthorFeed):
+    pass

@@ -22,5 +22,9 @@ urlpatterns = [
     path("feeds/latest/", feeds.LatestArticlesFeed(), name="feed-latest"),
     path("feeds/latest/atom/", feeds.LatestArticlesAtomFeed(), name="feed-latest-atom"),
     path("feeds/sections/<newsroom_slug:slug>/", feeds.SectionFeed(), name="feed-section"),
+    path("feeds/sections/<newsroom_slug:slug>/atom/", feeds.SectionAtomFeed(), name="feed-section-atom"),
     path("feeds/tags/<newsroom_slug:slug>/", feeds.TagFeed(), name="feed-tag"),
+    path("feeds/tags/<newsroom_slug:slug>/atom/", feeds.TagAtomFeed(), name="feed-tag-atom"),
+    path("feeds/authors/<newsroom_slug:slug>/", feeds.AuthorFeed(), name="feed-author"),
+    path("feeds/authors/<newsroom_slug:slug>/atom/", feeds.AuthorAtomFeed(), name="feed-author-atom"),
 ]

@@ -9,13 +9,13 @@ from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
 from django.views.decorators.http import require_safe
 
-# Only the library's files: originals and renditions.
-SERVED_FOLDER = "photos/"
+# Only the library's files (originals and renditions) and authors' photos (articles/portraits.py).
+SERVED_FOLDERS = ("photos/", "authors/")
 
 
 @require_safe
 def media_file(request, name):
-    if not name.startswith(SERVED_FOLDER):
+    if not name.startswith(SERVED_FOLDERS):
         raise Http404("No such picture.")
     try:
         if not default_storage.exists(name):

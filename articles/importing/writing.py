@@ -44,7 +44,8 @@ WRITE_BATCH = 500
 # What Article.save() writes and the batch update of a changed article must write too.
 _UPDATED_FIELDS = [
     "source_name", "source_id", "slug", "featured", "headline", "dek", "body", "body_html", "section",
-    "dateline", "status", "published_at", "source_checksum", "word_count", "edit_version", "updated_at",
+    "dateline", "status", "published_at", "source_checksum", "word_count", "dek_repeats_lede",
+    "edit_version", "updated_at",
 ]  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
-from articles import card_data, pictures
+from articles import card_data, pictures, standfirst
 from articles.addresses import slug_address
 from articles.models.redirects import SlugRedirect
 from articles.models.revisions import StoryRevision
@@ -319,6 +319,9 @@ class Article(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     featured = models.BooleanField(default=False, help_text="Lead the front page.")
     word_count = models.PositiveIntegerField(default=0, editable=False)
+    # The dek is the lede's opening (articles/standfirst.py): the article page, which prints the
+    # lede, leaves the dek out; lists, feeds and the meta description keep it.
+    dek_repeats_lede = models.BooleanField(default=False, editable=False)
     source_name = models.CharField(max_length=50, blank=True, help_text="Import format it came from.")
     source_id = models.CharField(max_length=255, blank=True, help_text="Its id in the system it came from.")
     source_checksum = models.CharField(max_length=64, blank=True, editable=False)
@@ -348,6 +351,7 @@ class Article(models.Model):
         excluded_fields=[
             "body_html",
             "word_count",
+            "dek_repeats_lede",
             "source_checksum",
             "updated_at",
             "edit_version",
@@ -462,6 +466,7 @@ class Article(models.Model):
         """
         strip_text_fields(self)  # before rendering, so the HTML is clean too
         self.body_html, self.word_count = derived or derive_from_body(self.body)
+        self.dek_repeats_lede = standfirst.repeats_lede(self.dek, self.body_html)
         self.edit_version += 1
 
     def state_at(self, now):

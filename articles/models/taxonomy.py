@@ -4,11 +4,13 @@ import re
 import unicodedata
 
 from django.conf import settings
-from django.db import models
+from django.core.files.storage import default_storage
+from django.db import models, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils.text import slugify
 from taggit.models import TagBase, TaggedItemBase
 
+from articles import portraits
 from articles.addresses import slug_address
 from articles.plain_text import strip_text_fields
 
@@ -52,6 +54,20 @@ class Author(PlainTextModel):
         on_delete=models.SET_NULL,
         related_name="author_profile",
     )
+    # The photo as stored (upright, without its metadata: articles/portraits.py), and the square
+    # portrait made from it on save, which the author's page shows.
+    photo = models.ImageField(
+        upload_to=portraits.FOLDER,
+        max_length=255,
+        blank=True,
+        width_field="photo_width",
+        height_field="photo_height",
+        validators=[portraits.validate_photo],
+        help_text="Head and shoulders, shown on the author's page (JPEG, PNG or WebP, up to 10 MB).",
+    )
+    photo_width = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    photo_height = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    portrait = models.ImageField(upload_to=portraits.FOLDER, max_length=255, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -59,8 +75,40 @@ class Author(PlainTextModel):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        if self.photo and not self.photo._committed:
+            self.photo, self.portrait = portraits.from_upload(self.photo, self.slug)
+        elif not self.photo:
+            self.portrait = ""
+        super().save(*args, **kwargs)
+        kept = {self.photo.name, self.portrait.name}
+        replaced = {str(name) for name in getattr(self, "_stored_files", ()) if name} - kept
+        if replaced:
+            # Pages that showed them are retired with this save; the files go once it is committed.
+            transaction.on_commit(lambda: _delete_files(replaced), using=self._state.db)
+        self._stored_files = kept
+
     def get_absolute_url(self):
         return slug_address("articles:author", self.slug)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # The files as stored, to delete once a new photo (or none) has replaced them.
+        instance._stored_files = {instance.__dict__.get(name) for name in ("photo", "portrait")}
+        return instance
+
+    @property
+    def portrait_side(self):
+        """The portrait's width and height in pixels (it is square), or None without a photo."""
+        if not (self.portrait and self.photo_width and self.photo_height):
+            return None
+        return portraits.portrait_side(self.photo_width, self.photo_height)
+
+
+def _delete_files(names):
+    for name in names:
+        default_storage.delete(name)
 
 
 class Tag(PlainTextModel, TagBase):
