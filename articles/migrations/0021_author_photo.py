@@ -22,7 +22,7 @@ def mark_deks_drawn_from_ledes(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('articles', '0017_article_visibility_index'),
+        ('articles', '0020_dashboard_indexes'),
     ]
 
     operations = [
