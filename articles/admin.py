@@ -4,12 +4,9 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.actions import delete_selected
-from django.contrib.admin.utils import unquote
 from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import BadRequest, PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import JsonResponse
-from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,7 +15,15 @@ from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from articles import cards, publishing, publishing_actions, revisions, search, topic_picker
-from articles.admin_filters import CorrectedFilter, MineFilter, PublishedTodayFilter, ScheduledForFilter
+from articles.admin_filters import (
+    CorrectedFilter,
+    MineFilter,
+    PublishedTodayFilter,
+    PublishedYearFilter,
+    ScheduledForFilter,
+    StateFilter,
+)
+from articles.admin_revisions import StoryRevisionsAdmin
 from articles.autotag import parse_aliases
 from articles.forms import ArticleAdminForm, ScheduleForm, display_name
 from articles.models import (
@@ -160,53 +165,6 @@ def add_article_inline(inline, *, part):
     STORY_PART_OF_INLINE[inline.model] = part
 
 
-class StateFilter(admin.SimpleListFilter):
-    title = "state"
-    parameter_name = "state"
-
-    def lookups(self, request, model_admin):
-        return [
-            ("draft", "Draft"),
-            ("review", "In review"),
-            ("scheduled", "Scheduled"),
-            ("live", "Published"),
-        ]
-
-    def queryset(self, request, queryset):
-        return {
-            "draft": queryset.drafts,
-            "review": queryset.in_review,
-            "scheduled": queryset.scheduled,
-            "live": queryset.published,
-        }.get(self.value(), queryset.all)()
-
-
-class PublishedYearFilter(admin.SimpleListFilter):
-    """Publication year, in place of a date hierarchy: Django's asks the database for the distinct
-    years (or months) of every article, a scan of the whole archive on each change list. The first
-    and last publication times are two reads of an index, and the years between them are the
-    choices (a year without stories shows an empty list). Its parameter is the hierarchy's, so
-    a bookmarked ?published_at__year=YYYY keeps working."""
-
-    title = "year published"
-    parameter_name = "published_at__year"
-
-    def lookups(self, request, model_admin):
-        # Two queries, not MIN() and MAX() in one: SQLite reads an index for a lone MIN or MAX only.
-        stories = model_admin.model.objects.filter(published_at__isnull=False)
-        times = stories.values_list("published_at", flat=True)
-        first, last = times.order_by("published_at").first(), times.order_by("-published_at").first()
-        if first is None:
-            return []
-        first, last = timezone.localtime(first).year, timezone.localtime(last).year
-        return [(str(year), str(year)) for year in range(last, first - 1, -1)]
-
-    def queryset(self, request, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(published_at__year=int(self.value()))
-        return queryset
-
-
 class ArchiveChangeList(ChangeList):
     """The change list's rows without the stories' text: a page shows headlines, and a hundred
     bodies and their HTML are most of what the query would read."""
@@ -216,7 +174,7 @@ class ArchiveChangeList(ChangeList):
 
 
 @admin.register(Article)
-class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
+class ArticleAdmin(RefreshesCardsOnce, StoryRevisionsAdmin, SimpleHistoryAdmin):
     form = ArticleAdminForm
     list_display = ["headline", "section", "state", "published_at", "byline", "updated_at"]
     list_filter = [
@@ -387,53 +345,6 @@ class ArticleAdmin(RefreshesCardsOnce, SimpleHistoryAdmin):
         if obj is not None and not can_publish(request.user) and _is_published(obj):
             return False
         return super().has_delete_permission(request, obj)
-
-    # Revisions (articles/revisions.py): each keeps the story's parts; the history page words each
-    # change word by word; restoring one brings back its fields and its parts together.
-
-    object_history_template = "admin/articles/article/history.html"
-    object_history_list_template = "admin/articles/article/history_list.html"
-    object_history_form_template = "admin/articles/article/history_form.html"
-
-    def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        records = list(historical_records)
-        if not records:
-            return
-        oldest_shown = records[-1].prev_record  # one query: the revision before this page's last
-        pairs = list(zip(records, [*records[1:], oldest_shown], strict=True))
-        section_ids = {r.section_id for r in records} | ({oldest_shown.section_id} if oldest_shown else set())
-        sections = Section.objects.in_bulk(section_ids)
-        for newer, older in pairs:
-            newer.story_changes = revisions.compare(older, newer, sections) if older else []
-            newer.state_words = revisions.state_words(newer)
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        record = get_object_or_404(Article.history.model, id=unquote(object_id), history_id=version_id)
-        request.revision_record = record
-        # simple-history saves a posted revert after checking only the view permission.
-        if request.method == "POST":
-            article = self.get_object(request, unquote(object_id))
-            if article is None or not self.has_change_permission(request, article):
-                raise PermissionDenied
-            request.restoring = record
-        context = {"revision_parts": revisions.parts_summary(record), **(extra_context or {})}
-        # A revert, like the change form, refreshes the card once; its fields and parts go together.
-        with transaction.atomic(), cards.batched():
-            response = super().history_form_view(request, object_id, version_id, context)
-            if request.method == "POST" and response.status_code == 302:
-                article = Article.objects.get(pk=record.id)
-                _, problems = revisions.restore(article, record, by=request.user)
-                revisions.keep_parts(article)
-                restored = ", ".join(label.lower() for label, _ in revisions.parts_summary(record))
-                self.message_user(
-                    request,
-                    f"Restored the version of {publishing_actions.desk_time(record.history_date)}: its "
-                    f"text{', ' + restored if restored else ''}.",
-                    messages.SUCCESS,
-                )
-                for problem in problems:
-                    self.message_user(request, problem, messages.WARNING)
-        return response
 
     def get_actions(self, request):
         actions = super().get_actions(request)

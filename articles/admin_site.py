@@ -28,7 +28,13 @@ def needs_second_factor(user):
     """Anyone with an authenticator signs in with it, and whoever must have one."""
     if not user.is_authenticated:
         return False
-    return must_have_second_factor(user) or user_has_device(user)
+    if must_have_second_factor(user):
+        return True
+    # Asked by every admin view and again by the page's own permission checks: the answer (two
+    # queries, authenticator app and recovery codes) is kept on the request's user object.
+    if not hasattr(user, "_newsroom_has_device"):
+        user._newsroom_has_device = user_has_device(user)
+    return user._newsroom_has_device
 
 
 def device_for_code(user, code):
