@@ -36,7 +36,8 @@ def unsaved_copy(stored, data):
     for name in TYPED_FIELDS:
         if name in data:
             setattr(article, name, data[name])
-    section = Section.objects.filter(pk=data.get("section") or 0).first() if data.get("section") else None
+    section_id = str(data.get("section") or "")
+    section = Section.objects.filter(pk=int(section_id)).first() if section_id.isdigit() else None
     if section is not None:
         article.section = section
     elif article.section_id is None:
