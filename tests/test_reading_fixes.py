@@ -193,7 +193,7 @@ def test_the_migration_marks_stories_written_before_it(make_article):
     drawn = make_article(dek="Diplomats met on Monday.", body="Diplomats met on Monday. Late.\n")
     own = make_article(dek="An editor's own dek.", body="Diplomats met on Monday.\n")
     Article.objects.update(dek_repeats_lede=False)
-    migration = importlib.import_module("articles.migrations.0018_author_photo")
+    migration = importlib.import_module("articles.migrations.0021_author_photo")
     migration.mark_deks_drawn_from_ledes(apps, SimpleNamespace(connection=connection))
     assert set(Article.objects.filter(dek_repeats_lede=True)) == {drawn}
     assert Article.objects.get(pk=own.pk).dek == "An editor's own dek."  # nothing else touched

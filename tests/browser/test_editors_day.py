@@ -33,7 +33,7 @@ def test_an_editors_day(
 ):
     settings.TIME_ZONE = "America/New_York"  # the desk's time zone (NEWSROOM_TIME_ZONE)
     call_command("load_vocabulary", verbosity=0)
-    make_section("Diplomacy")
+    diplomacy = make_section("Diplomacy")
     device = make_authenticator(editor)
     failure_screenshots.watch(page, "editors-day")
     step = Steps()
@@ -61,6 +61,7 @@ def test_an_editors_day(
     step("type the section")
     page.locator(".select2-results__option", has_text="Diplomacy").click()
     step("pick the section")
+    expect(page.locator("#id_section")).to_have_value(str(diplomacy.pk))
 
     # Tag three topics by typing: type, pick, type, pick.
     box = page.get_by_role("combobox", name="Topics")
@@ -73,7 +74,7 @@ def test_an_editors_day(
     expect(page.locator(".topic-chip")).to_have_text(["China×", "Uyghurs×", "Sanctions×"])
 
     # Preview the unsaved text: a new tab shows it as typed, and nothing is saved.
-    with page.context.expect_page() as opened:
+    with page.context.expect_page(timeout=30_000) as opened:
         page.get_by_role("button", name="Preview").click()
     step("preview")
     preview = opened.value
