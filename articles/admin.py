@@ -370,6 +370,7 @@ class ArticleAdmin(RefreshesCardsOnce, StoryRevisionsAdmin, SimpleHistoryAdmin):
             obj._change_reason = f"Restored the version of {when}"
         else:
             obj._change_reason = form.cleaned_data.get("change_note") or None  # "what changed"
+        obj.parts_kept_later = True  # revisions.keep_parts, once the form's parts are saved too
         super().save_model(request, obj, form, change)
         before = publishing.Before.of(form.stored)
         publishing.saved(obj, before=before, by=request.user, changes=form.changed_data)

@@ -58,8 +58,9 @@ def keep_parts(article, note=None):
 
 def parts_on_create(sender, instance, history_instance, **kwargs):
     """simple-history's pre_create_historical_record: every revision made by a save gets the parts
-    as they stand (the change form then updates them once its inlines are saved: keep_parts)."""
-    if isinstance(instance, Article) and instance.pk:
+    as they stand. The admin's saves mark the story ``parts_kept_later``: they store the parts once,
+    after the inlines and the topics are saved (keep_parts)."""
+    if isinstance(instance, Article) and instance.pk and not getattr(instance, "parts_kept_later", False):
         history_instance.parts = snapshot(instance)
 
 
