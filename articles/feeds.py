@@ -255,18 +255,22 @@ class LatestArticlesAtomFeed(AtomFeed, LatestArticlesFeed):
     pass
 
 
-class SectionFeed(ArticleFeed):
+class ScopedFeed(ArticleFeed):
+    """A section's, topic's or author's feed: named and linked after its page."""
+
+    def title(self, obj):
+        return f"{settings.NEWSROOM_SITE_NAME}: {obj.name}"
+
+    def link(self, obj):
+        return absolute_url(obj.get_absolute_url())
+
+
+class SectionFeed(ScopedFeed):
     def get_object(self, request, slug):
         return Section.objects.get(slug=slug)
 
     def scope(self, section):
         return Article.objects.published().in_section(section)
-
-    def title(self, section):
-        return f"{settings.NEWSROOM_SITE_NAME}: {section.name}"
-
-    def link(self, section):
-        return absolute_url(section.get_absolute_url())
 
     def description(self, section):
         return section.description or f"The newest {section.name} stories from {settings.NEWSROOM_SITE_NAME}."
@@ -276,18 +280,12 @@ class SectionAtomFeed(AtomFeed, SectionFeed):
     pass
 
 
-class TagFeed(ArticleFeed):
+class TagFeed(ScopedFeed):
     def get_object(self, request, slug):
         return Article.objects.published().tags_in_use().get(slug=slug)
 
     def scope(self, tag):
         return Article.objects.published().tagged_with_all([tag])
-
-    def title(self, tag):
-        return f"{settings.NEWSROOM_SITE_NAME}: {tag.name}"
-
-    def link(self, tag):
-        return absolute_url(tag.get_absolute_url())
 
     def description(self, tag):
         return tag.description or f"The newest stories about {tag.name} from {settings.NEWSROOM_SITE_NAME}."
@@ -297,7 +295,7 @@ class TagAtomFeed(AtomFeed, TagFeed):
     pass
 
 
-class AuthorFeed(ArticleFeed):
+class AuthorFeed(ScopedFeed):
     """An author's stories, as on the author's page (which is there, if empty, for any author)."""
 
     def get_object(self, request, slug):
@@ -305,12 +303,6 @@ class AuthorFeed(ArticleFeed):
 
     def scope(self, author):
         return Article.objects.published().by_author(author)
-
-    def title(self, author):
-        return f"{settings.NEWSROOM_SITE_NAME}: {author.name}"
-
-    def link(self, author):
-        return absolute_url(author.get_absolute_url())
 
     def description(self, author):
         return f"The newest stories by {author.name} from {settings.NEWSROOM_SITE_NAME}."
