@@ -15,7 +15,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from articles import cards
-from articles.models import Article, ArticleAuthor, Correction, Section, Tag, TaggedArticle
+from articles.models import Article, ArticleAuthor, Author, Correction, Section, Status, Tag, TaggedArticle
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,6 @@ def _bylines(article):
 
 
 def _restore_bylines(article, value):
-    from articles.models import Author
-
     existing = set(Author.objects.filter(pk__in=[pk for pk, _ in value]).values_list("pk", flat=True))
     ArticleAuthor.objects.filter(article=article).delete()
     kept = [pk for pk, _ in value if pk in existing]
@@ -276,9 +274,9 @@ def parts_summary(record):
 def state_words(record):
     from articles.publishing_actions import desk_time
 
-    if record.status == "published" and record.published_at:
+    if record.status == Status.PUBLISHED and record.published_at:
         return f"Published for {desk_time(record.published_at)}"
-    return {"draft": "Draft", "review": "In review"}.get(record.status, record.status)
+    return Status(record.status).label if record.status in Status.values else record.status
 
 
 def _name(sections, pk):
