@@ -26,7 +26,7 @@ from hashlib import md5
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection, connections
+from django.db import IntegrityError, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import F, Min, Subquery
 from django.db.models.signals import post_delete
@@ -117,27 +117,31 @@ def bump_version(using=None, *, withdrawn=False):
 publication_due = Signal()
 
 
-def current_version():
-    """The content version pages are cached under now. A scheduled publication that has come due
-    bumps it first, once, whichever process notices.
+def current_version(scope=None):
+    """The content version pages are cached under now; with ``scope`` (a page scope's key), the pair
+    "content.scope" that page is cached under. A scheduled publication that has come due bumps the
+    content version first, once, whichever process notices.
 
     Read on every cacheable request, so written as one plain statement: the ORM would triple its
     cost, and this is most of what a cache hit costs.
     """
-    from articles.models import ContentVersion
+    from articles.models import ContentVersion, PageScope
 
     table = connection.ops.quote_name(ContentVersion._meta.db_table)
+    scopes = connection.ops.quote_name(PageScope._meta.db_table)
     now = timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT version, CASE WHEN next_publication <= %s THEN 1 ELSE 0 END FROM {table} WHERE id = %s",
-            [connection.ops.adapt_datetimefield_value(now), ContentVersion.ROW],
+            f"SELECT version, CASE WHEN next_publication <= %s THEN 1 ELSE 0 END, "
+            f"(SELECT version FROM {scopes} WHERE {connection.ops.quote_name('key')} = %s) "
+            f"FROM {table} WHERE id = %s",
+            [connection.ops.adapt_datetimefield_value(now), scope or "", ContentVersion.ROW],
         )
         found = cursor.fetchone()
     if found is None:
         _create_version_row()
-        return current_version()
-    version, due = found
+        return current_version(scope)
+    version, due, scope_version = found
     if due:
         # Publishing announces the stories whose time came (articles.publishing.release_due), which
         # bumps the version and moves the horizon on. The conditional bump after it retires the
@@ -148,7 +152,47 @@ def current_version():
             version=F("version") + 1, next_publication=_next_publication()
         )
         version = row.values_list("version", flat=True).first()
-    return version
+    if scope is None:
+        return version
+    return f"{version}.{scope_version or 0}"
+
+
+# Page scopes: the pages of one part of the site, retired on their own (PageScope).
+
+PAGE_SCOPES = []
+
+
+def register_page_scope(scope_of):
+    """The hook for an app beside articles to give some pages a scope of their own: ``scope_of(path)``
+    returns the scope's key for a path, or None. It is asked on every cacheable request, before the
+    cache, so it must decide from the path alone, without a query."""
+    if scope_of not in PAGE_SCOPES:
+        PAGE_SCOPES.append(scope_of)
+
+
+def page_scope(path):
+    for scope_of in PAGE_SCOPES:
+        key = scope_of(path)
+        if key:
+            return key
+    return None
+
+
+def bump_scopes(keys, using=None):
+    """Retire the cached pages of these scopes, and no other: in the caller's transaction, as
+    bump_version. A scope first bumped starts at the clock in microseconds, past any version a page
+    of it could have been stored under before (its row lost with a flushed table)."""
+    from articles.models import PageScope
+
+    for key in keys:
+        scope = PageScope.objects.using(using).filter(key=key)
+        if scope.update(version=F("version") + 1):
+            continue
+        try:
+            with transaction.atomic(using=using):
+                PageScope.objects.using(using).create(key=key, version=time.time_ns() // 1000)
+        except IntegrityError:  # another process made it first
+            scope.update(version=F("version") + 1)
 
 
 # What retires the pages.
@@ -279,7 +323,7 @@ class PageCacheMiddleware:
             return self.get_response(request)
         # A Host outside ALLOWED_HOSTS is refused (400) here, as CommonMiddleware would below.
         request.get_host()
-        cache, key, version = _cache(), _page_key(request), current_version()
+        cache, key, version = _cache(), _page_key(request), current_version(page_scope(request.path))
         try:
             stored = cache.get(key, version=version)
         except CACHE_ERRORS as error:

@@ -16,7 +16,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import caching, search
+from articles import caching, page_extras, search
 from articles.addresses import absolute_url
 from articles.filtering import DateRange, ListFilters
 from articles.models import Article, ArticleAuthor, Author, Section, SlugRedirect, TaggedArticle
@@ -56,7 +56,13 @@ class FrontPage(TemplateView):
             {"section": section, "articles": list(articles)}
             for section, articles in groupby(in_sections, key=lambda article: article.section)
         ]
-        return super().get_context_data(lead=lead, latest=latest, section_blocks=blocks, **kwargs)
+        return super().get_context_data(
+            lead=lead,
+            latest=latest,
+            section_blocks=blocks,
+            front_extras=page_extras.for_front_page(self.request),
+            **kwargs,
+        )
 
 
 @public_page
@@ -206,9 +212,11 @@ class ArticleDetail(DetailView):
             .select_related("section")
             .only("headline", "slug", "published_at", "section__name", "section__slug")
         )
-        graph = article_graph(article, absolute_url)
+        extras = page_extras.for_article(article, self.request)
+        graph = page_extras.extended_graph(article_graph(article, absolute_url), extras)
         return super().get_context_data(
             related=list(related),
+            page_extras=extras,
             canonical_url=absolute_url(article.get_absolute_url()),
             structured_data=[as_json_ld(block) for block in graph],
             **kwargs,

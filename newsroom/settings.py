@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "photos",
     "accounts",
     "desk",
+    "live",
 ]
 
 MIDDLEWARE = [

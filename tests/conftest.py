@@ -156,6 +156,8 @@ def _ensure_roles():
     if not Group.objects.filter(name="Editor", permissions__content_type__app_label="photos").exists():
         for name in ("0002_reporter_and_editor_photo_permissions", "0004_lead_image_permissions"):
             importlib.import_module(f"photos.migrations.{name}").fill_groups(apps)
+    if not Group.objects.filter(name="Editor", permissions__content_type__app_label="live").exists():
+        importlib.import_module("live.migrations.0002_reporter_and_editor_live_permissions").fill_groups(apps)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ content version); import them from here.
 """
 
 from articles.models.audit import PublicationEvent
-from articles.models.content_version import ContentVersion
+from articles.models.content_version import ContentVersion, PageScope
 from articles.models.redirects import SlugRedirect
 from articles.models.stories import (
     BYLINES_PREFETCH,
@@ -45,6 +45,7 @@ __all__ = [
     "Author",
     "ContentVersion",
     "Correction",
+    "PageScope",
     "PlainTextModel",
     "PublicationEvent",
     "Section",

@@ -21,3 +21,17 @@ class ContentVersion(models.Model):
 
     def __str__(self):
         return f"content version {self.version}"
+
+
+class PageScope(models.Model):
+    """A second version for the pages of one part of the site that changes far more often than the
+    rest: a live story's page, feed and updates, and the front page that shows its latest update.
+    Another app (live) names which paths belong to a scope (``caching.register_page_scope``) and bumps
+    the scope with its change; such a page is stored under both versions, so a new update retires
+    the few pages that show it and leaves every other cached page alone."""
+
+    key = models.CharField(max_length=250, primary_key=True)
+    version = models.BigIntegerField()
+
+    def __str__(self):
+        return f"page scope {self.key} at {self.version}"

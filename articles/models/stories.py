@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
-from articles import card_data, pictures, standfirst
+from articles import card_data, page_extras, pictures, standfirst
 from articles.addresses import slug_address
 from articles.models.redirects import SlugRedirect
 from articles.models.revisions import StoryRevision
@@ -170,8 +170,9 @@ class ArticleQuerySet(models.QuerySet):
         return self.for_card()
 
     def for_page(self):
-        """Everything an article's own page shows: its columns, card data and section, one query."""
-        return self.select_related("section").with_cards()
+        """Everything an article's own page shows: its columns, card data, section and what other apps
+        add to it (page_extras.PAGE_RELATIONS), one query."""
+        return self.select_related("section", *page_extras.PAGE_RELATIONS).with_cards()
 
     def in_section(self, section):
         return self.filter(section=section)
