@@ -110,6 +110,13 @@ class LiveUpdateAdmin(admin.ModelAdmin):
             fields.append("publish")
         return fields
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "publish" not in self.get_fields(request, obj):
+            # Not offered (a reporter; an update already out): a value posted for it is not read.
+            form.base_fields.pop("publish", None)
+        return form
+
     def get_readonly_fields(self, request, obj=None):
         return ["story"] if obj is not None else []
 

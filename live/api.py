@@ -59,7 +59,12 @@ class UpdatesOut(Schema):
     live: bool = Field(description="True while the coverage goes on.")
     started_at: datetime
     ended_at: datetime | None
-    last_change: datetime = Field(description="Pass it back as `since` on the next poll.")
+    # A string, to the microsecond: JSON's datetimes stop at the millisecond, and a poll passing back
+    # a rounded-down time would be sent the last update again.
+    last_change: str = Field(
+        description="An ISO 8601 time to the microsecond: pass it back as `since` on the next poll.",
+        json_schema_extra={"format": "date-time"},
+    )
     updates: list[UpdateOut]
     removed: list[int] = Field(description="With `since`: updates taken down since then.")
     more: bool = Field(description="With `since`: more changed than this answer holds; reload the page.")
@@ -115,7 +120,7 @@ def live_updates(request, slug: ArticleSlug, params: Query[UpdatesQuery]):
         "live": story.is_open_at(timezone.now()),
         "started_at": story.coverage_start,
         "ended_at": story.ended_at,
-        "last_change": story.last_change_at,
+        "last_change": story.last_change_at.isoformat(),
         "updates": [],
         "removed": [],
         "more": False,

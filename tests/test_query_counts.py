@@ -11,7 +11,7 @@ AUTHORS = ["Ana Ruiz", "Li Wei"]
 # url -> queries: the navigation's sections, the page's subject, tag resolution, count, the
 # articles (each with its card: bylines, tags, corrections, picture), the tag facets.
 EXPECTED = {
-    "/": 4,  # sections, lead, latest, per-section blocks (cards carry bylines, tags, pictures)
+    "/": 5,  # sections, lead, latest, per-section blocks (cards carry bylines, tags, pictures), live stories
     "/articles/": 4,  # sections, count, page, facets
     "/articles/?tag=china&tag=trade": 5,  # + the chosen tags
     "/articles/?section=world&tag=china": 6,  # + the chosen section
