@@ -109,6 +109,8 @@ def live_blog_graph(blocks, article, story, updates, number):
     posting, *others = blocks
     posting = {**posting, "@type": ["NewsArticle", "LiveBlogPosting"]}
     posting["coverageStartTime"] = story.coverage_start.isoformat()
+    # The story changes with every update, not only when its own text does.
+    posting["dateModified"] = max(article.updated_at, story.last_change_at).isoformat()
     if story.ended_at:
         posting["coverageEndTime"] = story.ended_at.isoformat()
     page_url = absolute_url(update_address(article.slug, 0, number).split("#")[0])

@@ -314,6 +314,7 @@ def test_json_ld_is_a_live_blog_posting_with_its_updates(client, live_story, pos
     assert "NewsArticle" in posting["@type"]  # still the page's one NewsArticle (DESIGN.md)
     assert posting["coverageStartTime"] == story.article.published_at.isoformat()
     assert posting["coverageEndTime"] == story.ended_at.isoformat()
+    assert posting["dateModified"] == story.last_change_at.isoformat()
     entries = posting["liveBlogUpdate"]
     assert [entry["headline"] for entry in entries] == ["Talks under way and going long.", "Arrival"]
     for entry in entries:
@@ -344,3 +345,12 @@ def test_the_front_page_costs_one_query_for_live_stories_however_many(client, li
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/").status_code == 200
     assert len(queries) == 5  # the front page's four, and the live stories with their latest update
+
+
+def test_an_update_shows_a_picture_from_the_library(client, live_story, post, make_photo):
+    photo = make_photo(color=(40, 80, 120))
+    story = live_story()
+    post(story, f"The two delegations.\n\n![The delegations at the table](photo:{photo.pk})")
+    html = page_of(client, story.article.get_absolute_url())
+    stream = html[html.index('id="live"') :]
+    assert "<picture>" in stream and 'alt="The delegations at the table"' in stream
