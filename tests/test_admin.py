@@ -76,6 +76,9 @@ def test_add_article_with_byline_tags_and_correction(editor_client, make_section
         # The lead-image inline that photos adds to the form, left empty.
         "lead_image-TOTAL_FORMS": "0",
         "lead_image-INITIAL_FORMS": "0",
+        # The live-coverage inline that live adds, left empty: not a live story.
+        "live-TOTAL_FORMS": "0",
+        "live-INITIAL_FORMS": "0",
     }
     response = editor_client.post("/admin/articles/article/add/", data)
     problems = re.findall(r"errorlist[^>]*>(.*?)</ul>", response.content.decode(), re.S)

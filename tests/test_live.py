@@ -306,6 +306,7 @@ def test_json_ld_is_a_live_blog_posting_with_its_updates(client, live_story, pos
     post(story, "Talks under way and going long.")
     story.ended_at = timezone.now()
     story.save()
+    story.refresh_from_db()
     url = story.article.get_absolute_url()
     data = extruct.extract(page_of(client, url), base_url=f"http://testserver{url}", syntaxes=["json-ld"])
     postings = [item for item in data["json-ld"] if "LiveBlogPosting" in item["@type"]]
