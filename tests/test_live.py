@@ -14,6 +14,7 @@ from articles import publishing
 from articles.models import Status
 from live.models import LiveStory, LiveUpdate, RemovedUpdate, UpdateStatus
 from live.pages import UPDATES_PER_PAGE
+from tests import schema_org
 
 PUBLISHED = UpdateStatus.PUBLISHED
 
@@ -316,6 +317,7 @@ def test_json_ld_is_a_live_blog_posting_with_its_updates(client, live_story, pos
     assert posting["coverageStartTime"] == story.article.published_at.isoformat()
     assert posting["coverageEndTime"] == story.ended_at.isoformat()
     assert posting["dateModified"] == story.last_change_at.isoformat()
+    assert schema_org.problems(data["json-ld"]) == []
     entries = posting["liveBlogUpdate"]
     assert [entry["headline"] for entry in entries] == ["Talks under way and going long.", "Arrival"]
     for entry in entries:
@@ -355,3 +357,14 @@ def test_an_update_shows_a_picture_from_the_library(client, live_story, post, ma
     html = page_of(client, story.article.get_absolute_url())
     stream = html[html.index('id="live"') :]
     assert "<picture>" in stream and 'alt="The delegations at the table"' in stream
+
+
+def test_the_schema_org_check_catches_what_a_validator_would():
+    assert schema_org.problems({"@type": "LiveBlogPosting", "coverageStartTime": "2026-12-06"}) == []
+    assert schema_org.problems({"@type": "BlogPosting", "coverageStartTime": "2026-12-06"}) == [
+        "$.coverageStartTime: not a property of BlogPosting"
+    ]
+    assert schema_org.problems({"@type": "LiveBlogPost"}) == ["$: unknown type LiveBlogPost"]
+    assert schema_org.problems({"@type": "NewsArticle", "author": [{"@type": "Person", "nmae": "x"}]}) == [
+        "$.author[0].nmae: not a schema.org property"
+    ]

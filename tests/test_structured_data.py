@@ -5,6 +5,7 @@ import pytest
 from django.utils import timezone
 
 from articles.models import Correction
+from tests import schema_org
 
 
 @pytest.fixture
@@ -37,6 +38,7 @@ def test_one_news_article_with_every_field(client, story):
     data = extract(client, story.get_absolute_url())
     articles = [item for item in data["json-ld"] if item["@type"] == "NewsArticle"]
     assert len(articles) == 1
+    assert schema_org.problems(data["json-ld"]) == []
     news = articles[0]
     url = f"http://testserver/articles/{story.slug}/"
     assert news["headline"] == "Envoy lands in Beijing"
