@@ -1,4 +1,4 @@
-"""Stories: articles, their bylines, corrections and audit trail, and the workflow.
+"""Stories: articles, their bylines and corrections; the workflow's rules are in ``workflow``.
 
 Visibility lives in one place, ``Article.objects.published()``; every public surface starts there.
 """
@@ -7,9 +7,8 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
 from django.db import connections, models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.query import ModelIterable
 from django.utils import timezone
@@ -22,6 +21,7 @@ from articles.addresses import slug_address
 from articles.models.redirects import SlugRedirect
 from articles.models.revisions import StoryRevision
 from articles.models.taxonomy import ArticleAuthor, Author, PlainTextModel, Section, Tag, TaggedArticle
+from articles.models.workflow import State, Status, WorkflowError, can_publish, state_condition, state_of
 from articles.plain_text import strip_text_fields
 from articles.rendering import count_words, render_markdown
 
@@ -36,53 +36,6 @@ def derive_from_body(body):
     """What an article works out from its Markdown body: (sanitised HTML, word count). A plain
     function so large imports can run it in worker processes."""
     return render_markdown(body), count_words(body)
-
-
-class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    REVIEW = "review", "In review"
-    PUBLISHED = "published", "Published"
-
-
-class State(models.TextChoices):
-    """Where a story stands for readers: its status and, once published, its publication time."""
-
-    DRAFT = "draft", "Draft"
-    REVIEW = "review", "In review"
-    SCHEDULED = "scheduled", "Scheduled"
-    PUBLISHED = "published", "Published"
-
-
-def state_of(status, published_at, now):
-    """The one visibility rule, in Python: a story is public (PUBLISHED) when its status is published
-    and its publication time has come. ``ArticleQuerySet.in_state`` is the same rule in SQL; a
-    truth-table test holds the two together. A published story always has a time (a constraint)."""
-    if status == Status.PUBLISHED:
-        return State.PUBLISHED if published_at <= now else State.SCHEDULED
-    return State(status)
-
-
-def _state_condition(state, now):
-    """``state_of`` as a query condition."""
-    released = Q(status=Status.PUBLISHED)
-    return {
-        State.DRAFT: Q(status=Status.DRAFT),
-        State.REVIEW: Q(status=Status.REVIEW),
-        State.SCHEDULED: released & Q(published_at__gt=now),
-        State.PUBLISHED: released & Q(published_at__lte=now),
-    }[state]
-
-
-PUBLISH_PERMISSION = "articles.publish_article"
-
-
-def can_publish(user):
-    """Editors may publish, schedule and unpublish; reporters may not."""
-    return user.has_perm(PUBLISH_PERMISSION)
-
-
-class WorkflowError(PermissionDenied):
-    """A change the user's role does not allow; the message says why, for the user to read."""
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -131,7 +84,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def in_state(self, state, now=None):
         now = now or timezone.now()
-        clone = self.filter(_state_condition(state, now))
+        clone = self.filter(state_condition(state, now))
         if state == State.PUBLISHED:
             clone._public_at = now
         return clone
