@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 
 from articles.models import State, Status, can_publish
+from articles.models.workflow import desk_time
 
 
 class Action(models.TextChoices):
@@ -28,14 +29,6 @@ class Offer:
     label: str
     # The one line shown before it goes ahead; "" for the schedule, worked out once a time is chosen.
     confirm: str
-
-
-def desk_time(moment):
-    """A time as the desk reads it, in NEWSROOM_TIME_ZONE with its name: "Tue 9 Dec 08:00 EST" (with
-    the year when it is not this year's)."""
-    local = timezone.localtime(moment)
-    year = "" if local.year == timezone.localtime().year else f" {local.year}"
-    return f"{local:%a} {local.day} {local:%b}{year} {local:%H:%M %Z}"
 
 
 def state_line(article, now=None):

@@ -1,12 +1,13 @@
 """The desk's content: sections, authors, topic tags, articles and their corrections.
 
 Visibility lives in one place, ``Article.objects.published()``; every public surface starts there.
-The models are split by what they are (taxonomy, stories, the workflow's rules, former slugs, the
+The models are split by what they are (taxonomy, stories, the workflow's rules, corrections, former slugs, the
 audit trail, the content version); import them from here.
 """
 
 from articles.models.audit import PublicationEvent
 from articles.models.content_version import ContentVersion
+from articles.models.corrections import Correction
 from articles.models.redirects import SlugRedirect
 from articles.models.stories import (
     BYLINES_PREFETCH,
@@ -19,7 +20,6 @@ from articles.models.stories import (
     Article,
     ArticleAuthor,
     ArticleQuerySet,
-    Correction,
     derive_from_body,
 )
 from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle, TopicName

@@ -8,6 +8,7 @@ re-exports all of it.
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Status(models.TextChoices):
@@ -55,3 +56,32 @@ def can_publish(user):
 
 class WorkflowError(PermissionDenied):
     """A change the user's role does not allow; the message says why, for the user to read."""
+
+
+def desk_time(moment):
+    """A time as the desk reads it, in NEWSROOM_TIME_ZONE with its name: "Tue 9 Dec 08:00 EST" (with
+    the year when it is not this year's)."""
+    local = timezone.localtime(moment)
+    year = "" if local.year == timezone.localtime().year else f" {local.year}"
+    return f"{local:%a} {local.day} {local:%b}{year} {local:%H:%M %Z}"
+
+
+def time_left(moment, now):
+    """How long until ``moment``, as the desk says it: "2 d 3 h", "3 h 20 min", "45 min", "under a
+    minute". Whole units, rounded down, so it never promises more time than there is."""
+    minutes = max(0, int((moment - now).total_seconds() // 60))
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min" if minutes else "under a minute"
+
+
+def embargo_refusal(embargoed_until):
+    """What the desk is told when a story would go out before its embargo."""
+    return (
+        f"Embargoed until {desk_time(embargoed_until)}: it can be scheduled for then or later, "
+        "not published before."
+    )
