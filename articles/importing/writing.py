@@ -176,7 +176,11 @@ class _Writer:
             _fill(article, plan, self.names.section(plan.section), self.now)
             if problem := article.embargo_problem():  # an embargo the story already had here
                 reason = f"the story this file updates is {problem[0].lower()}{problem[1:]}"
-                raise _WriteConflict(Notice(entry.path, plan.record.line_of("published_at"), reason))
+                given = [
+                    key for key in ("published_at", "status", "embargoed_until") if key in plan.record.lines
+                ]
+                line = plan.record.line_of(given[0]) if given else plan.record.line
+                raise _WriteConflict(Notice(entry.path, line, reason))
             if fields_before is not None:
                 # What readers see that changed; the parts (tags, byline, corrections) are rewritten whole.
                 differences[id(article)] = {
