@@ -40,6 +40,7 @@ from articles.models import (
     WorkflowError,
     can_publish,
 )
+from articles.models.workflow import embargo_refusal
 from articles.preview import preview_token
 
 
@@ -270,7 +271,8 @@ class ArticleAdmin(RefreshesCardsOnce, StoryRevisionsAdmin, SimpleHistoryAdmin):
         return [*own, *topic_picker.urls(self), *super().get_urls()]
 
     def schedule_line_view(self, request):
-        """The line "Schedule…" confirms with, for the date and time typed (in the desk's time zone)."""
+        """The line "Schedule…" confirms with, for the date and time typed (in the desk's time zone),
+        or why that time will be refused: in the past, or before the story's embargo (``article``)."""
         if not (self.has_publish_permission(request)):
             raise PermissionDenied
         field = ArticleAdminForm.base_fields["schedule_at"]
@@ -281,6 +283,11 @@ class ArticleAdmin(RefreshesCardsOnce, StoryRevisionsAdmin, SimpleHistoryAdmin):
             return JsonResponse({"error": " ".join(error.messages)}, status=400)
         if moment is None or moment <= timezone.now():
             return JsonResponse({"error": "Choose a date and time in the future."}, status=400)
+        story = request.GET.get("article", "")
+        stories = Article.objects.filter(pk=int(story)) if story.isdigit() else Article.objects.none()
+        embargo = stories.values_list("embargoed_until", flat=True).first()
+        if embargo is not None and moment < embargo:
+            return JsonResponse({"error": embargo_refusal(embargo)}, status=400)
         return JsonResponse({"line": publishing_actions.schedule_line(moment)})
 
     def response_add(self, request, obj, post_url_continue=None):

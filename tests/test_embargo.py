@@ -153,6 +153,18 @@ def test_scheduling_before_the_embargo_is_refused_and_the_typed_form_kept(client
     assert stored(embargoed)[:2] == (Status.PUBLISHED, datetime(2031, 12, 9, 9, 30, tzinfo=UTC))
 
 
+def test_the_schedule_line_warns_before_the_embargo(client, editor, embargoed):
+    client.force_login(editor)
+    url = "/admin/articles/article/schedule-line/"
+    page = client.get(CHANGE.format(embargoed.pk)).content.decode()
+    assert f'data-article="{embargoed.pk}"' in page
+    early = client.get(url, {"date": "2031-12-09", "time": "07:30", "article": embargoed.pk})
+    assert early.status_code == 400 and early.json() == {"error": REFUSAL}
+    on_time = client.get(url, {"date": "2031-12-09", "time": "08:00", "article": embargoed.pk})
+    assert on_time.json() == {"line": "Goes live Tue 9 Dec 08:00 UTC."}
+    assert client.get(url, {"date": "2031-12-09", "time": "07:30", "article": ""}).status_code == 200
+
+
 @pytest.mark.parametrize(
     "forged",
     [
