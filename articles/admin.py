@@ -17,6 +17,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from articles import cards, publishing, publishing_actions, revisions, search, topic_picker
 from articles.admin_filters import (
     CorrectedFilter,
+    EmbargoedFilter,
     MineFilter,
     PublishedTodayFilter,
     PublishedYearFilter,
@@ -39,6 +40,7 @@ from articles.models import (
     WorkflowError,
     can_publish,
 )
+from articles.models.workflow import embargo_refusal
 from articles.preview import preview_token
 
 
@@ -176,11 +178,12 @@ class ArchiveChangeList(ChangeList):
 @admin.register(Article)
 class ArticleAdmin(RefreshesCardsOnce, StoryRevisionsAdmin, SimpleHistoryAdmin):
     form = ArticleAdminForm
-    list_display = ["headline", "section", "state", "published_at", "byline", "updated_at"]
+    list_display = ["headline", "section", "state", "published_at", "embargo", "byline", "updated_at"]
     list_filter = [
         StateFilter,
         # The desk's day (articles/admin_site.py links to each).
         ScheduledForFilter,
+        EmbargoedFilter,
         PublishedTodayFilter,
         CorrectedFilter,
         MineFilter,
@@ -208,7 +211,19 @@ class ArticleAdmin(RefreshesCardsOnce, StoryRevisionsAdmin, SimpleHistoryAdmin):
     actions = ["send_to_review", "publish_now", "schedule", "unpublish"]
     fieldsets = [
         (None, {"fields": ["headline", "slug", "dek", "body", "section", "tags", "dateline"]}),
-        ("Publication", {"fields": ["status", "published_at", "featured", "preview_link", "opened_version"]}),
+        (
+            "Publication",
+            {
+                "fields": [
+                    "status",
+                    "published_at",
+                    "embargoed_until",
+                    "featured",
+                    "preview_link",
+                    "opened_version",
+                ],
+            },
+        ),
         (
             "Record",
             {
@@ -217,7 +232,6 @@ class ArticleAdmin(RefreshesCardsOnce, StoryRevisionsAdmin, SimpleHistoryAdmin):
             },
         ),
     ]
-
 
     def get_queryset(self, request):
         # The change list's bylines come from each story's card data.
@@ -257,7 +271,8 @@ class ArticleAdmin(RefreshesCardsOnce, StoryRevisionsAdmin, SimpleHistoryAdmin):
         return [*own, *topic_picker.urls(self), *super().get_urls()]
 
     def schedule_line_view(self, request):
-        """The line "Schedule…" confirms with, for the date and time typed (in the desk's time zone)."""
+        """The line "Schedule…" confirms with, for the date and time typed (in the desk's time zone),
+        or why that time will be refused: in the past, or before the story's embargo (``article``)."""
         if not (self.has_publish_permission(request)):
             raise PermissionDenied
         field = ArticleAdminForm.base_fields["schedule_at"]
@@ -268,6 +283,11 @@ class ArticleAdmin(RefreshesCardsOnce, StoryRevisionsAdmin, SimpleHistoryAdmin):
             return JsonResponse({"error": " ".join(error.messages)}, status=400)
         if moment is None or moment <= timezone.now():
             return JsonResponse({"error": "Choose a date and time in the future."}, status=400)
+        story = request.GET.get("article", "")
+        stories = Article.objects.filter(pk=int(story)) if story.isdigit() else Article.objects.none()
+        embargo = stories.values_list("embargoed_until", flat=True).first()
+        if embargo is not None and moment < embargo:
+            return JsonResponse({"error": embargo_refusal(embargo)}, status=400)
         return JsonResponse({"line": publishing_actions.schedule_line(moment)})
 
     def response_add(self, request, obj, post_url_continue=None):
@@ -309,6 +329,14 @@ class ArticleAdmin(RefreshesCardsOnce, StoryRevisionsAdmin, SimpleHistoryAdmin):
     def state(self, article):
         return article.state
 
+    @admin.display(description="Embargo", ordering="embargoed_until")
+    def embargo(self, article):
+        """For an embargoed story, its time and what is left of it: "Tue 9 Dec 08:00 UTC · 2 h 15 min left",
+        or "… · lifted"."""
+        if article.embargoed_until is None:
+            return None
+        return f"{publishing_actions.desk_time(article.embargoed_until)} · {article.embargo_left}"
+
     @admin.display(description="Preview")
     def preview_link(self, article):
         if not article.pk:
@@ -331,6 +359,7 @@ class ArticleAdmin(RefreshesCardsOnce, StoryRevisionsAdmin, SimpleHistoryAdmin):
         form.user = request.user  # a fresh class per request, so this is not shared
         record = getattr(request, "revision_record", None)
         form.revision_parts = record.parts if record is not None else None
+        form.restoring = record is not None
         return form
 
     def has_publish_permission(self, request):

@@ -1,6 +1,6 @@
 """The article change list's filters: a story's state and publication year, and the desk's day
-(articles/admin_site.py's dashboard links to each): scheduled for today or tomorrow, published
-today, corrected recently, and the user's own.
+(articles/admin_site.py's dashboard links to each): scheduled for today or tomorrow, embargoed,
+published today, corrected recently, and the user's own.
 
 "Today" is the desk's day, midnight to midnight in its time zone (TIME_ZONE, from
 NEWSROOM_TIME_ZONE). Each set is written once, here, and both the dashboard's count and the change
@@ -35,6 +35,11 @@ def scheduled_for(queryset, day, now=None):
     return scheduled.filter(published_at__gte=tomorrow, published_at__lt=after)
 
 
+def embargoed(queryset, now=None):
+    """Stories whose embargo is still ahead, in any state. Read from the embargo's partial index."""
+    return queryset.filter(embargoed_until__gt=now or timezone.now())
+
+
 def published_today(queryset, now=None):
     """Stories readers can see that went out since the desk's midnight."""
     now = now or timezone.now()
@@ -66,6 +71,17 @@ class ScheduledForFilter(admin.SimpleListFilter):
         if self.value() in ("today", "tomorrow"):
             return scheduled_for(queryset, self.value())
         return queryset
+
+
+class EmbargoedFilter(admin.SimpleListFilter):
+    title = "embargoed"
+    parameter_name = "embargoed"
+
+    def lookups(self, request, model_admin):
+        return [("ahead", "Embargo still ahead")]
+
+    def queryset(self, request, queryset):
+        return embargoed(queryset) if self.value() == "ahead" else queryset
 
 
 class PublishedTodayFilter(admin.SimpleListFilter):

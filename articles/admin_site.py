@@ -127,7 +127,7 @@ class DayBlock:
     key: str
     caption: str
     empty: str
-    when: str  # the time each row shows: "published" or "updated"
+    when: str  # the time each row shows: "published", "embargoed" (with the time left) or "updated"
     count: int
     url: str
     rows: list
@@ -135,9 +135,10 @@ class DayBlock:
 
 def editors_day(user, now=None):
     """The desk's day, for the admin's index: drafts by anyone (imported ones too), the review queue,
-    what is scheduled for today and tomorrow, what went out today, what was corrected lately, and
-    the user's own stories in hand. Two queries a block, each read through an index, whatever the
-    size of the archive; each block's count is what its change list link shows."""
+    what is scheduled for today and tomorrow, what is under embargo (soonest lifted first), what
+    went out today, what was corrected lately, and the user's own stories in hand. Two queries a
+    block, each read through an index, whatever the size of the archive; each block's count is
+    what its change list link shows."""
     from django.urls import reverse
 
     from articles import admin_filters as day
@@ -162,6 +163,10 @@ def editors_day(user, now=None):
             "scheduled_tomorrow", "Scheduled for tomorrow", "Nothing is scheduled for tomorrow.",
             day.scheduled_for(articles, "tomorrow", now), "scheduled_for=tomorrow", "published_at",
             "published",
+        ),
+        (
+            "embargoed", "Embargoed", "No story is under embargo.",
+            day.embargoed(articles, now), "embargoed=ahead", "embargoed_until", "embargoed",
         ),
         (
             "published_today", "Published today", "Nothing published today yet.",
@@ -197,16 +202,16 @@ def editors_day(user, now=None):
 
 
 def _row_order(order):
-    """Rows by publication time come in the publication index's order, story id breaking ties; by
+    """Rows by publication time (or embargo) come in its index's order, story id breaking ties; by
     updated time, the (status, updated time) index's order alone: a tie-breaker it lacks would sort
     every draft of the archive to find the first ten."""
-    if order.lstrip("-") == "published_at":
+    if order.lstrip("-") in ("published_at", "embargoed_until"):
         return [order, "-pk" if order.startswith("-") else "pk"]
     return [order]
 
 
 # What a row of the day shows: not the stories' text, most of what a row would otherwise read.
 DAY_ROW_FIELDS = [
-    "headline", "status", "published_at", "updated_at", "section__name",
+    "headline", "status", "published_at", "embargoed_until", "updated_at", "section__name",
     "updated_by__username", "updated_by__first_name", "updated_by__last_name",
 ]  # fmt: skip

@@ -16,6 +16,9 @@ leading several stories is written once, and the name changes only with the byte
 ``image_credit`` after ``corrections``. The library keeps a clean picture's bytes as they came, so importing
 the export gives back the same picture, and exporting again the same bytes.
 
+A story with an embargo carries ``embargoed_until`` after ``published_at``; one without leaves
+the key out, so its export reads as before embargoes existed.
+
 Each article keeps its source (``source_name`` and ``source_id``), so importing an export finds the
 articles it came from. One written here, with no source, gets ``NEWSROOM_SOURCE`` and its primary key.
 """
@@ -103,7 +106,8 @@ def export_articles(out_dir, *, format="md", public_only=False):
 
 def article_fields(article, original=None):
     """Return ``article`` as the fields of the import formats: ``KEYS``, in that order, then
-    ``body``; the image keys only with ``original``, its lead picture (``picture_files.Original``).
+    ``body``; the image keys only with ``original``, its lead picture (``picture_files.Original``),
+    and ``embargoed_until`` only for a story under an embargo (lifted or not).
 
     Uses the article's prefetched section, bylines, tags and corrections.
     """
@@ -120,6 +124,7 @@ def article_fields(article, original=None):
         "dateline": article.dateline,
         "status": article.status,
         "published_at": _utc(article.published_at),
+        "embargoed_until": _utc(article.embargoed_until),
         "updated_at": _utc(article.updated_at),
         "featured": article.featured,
         "source_name": source_name or NEWSROOM_SOURCE,
@@ -136,6 +141,8 @@ def article_fields(article, original=None):
             image_caption=original.caption,
             image_credit=original.credit,
         )
+    if article.embargoed_until is None:
+        del values["embargoed_until"]  # written only for a story that has one, like its picture
     fields = {key: values[key] for key in KEYS if key in values}
     fields["body"] = article.body
     return fields

@@ -14,7 +14,7 @@ from articles.models import Article, SlugRedirect, Status, WorkflowError, can_pu
 from articles.topic_picker import TopicsField
 
 # Fields only editors may set; reporters see them, disabled.
-EDITOR_ONLY_FIELDS = ("published_at", "featured")
+EDITOR_ONLY_FIELDS = ("published_at", "featured", "embargoed_until")
 
 
 def display_name(user):
@@ -56,6 +56,7 @@ class ArticleAdminForm(forms.ModelForm):
     user = None  # set by ArticleAdmin.get_form for the request's user
     conflict = None  # the story as saved by someone else since this form was opened, when it was
     revision_parts = None  # set by ArticleAdmin.get_form on the page restoring a revision
+    restoring = False  # set by ArticleAdmin.get_form: True on the page restoring a revision
 
     class Meta:
         model = Article
@@ -78,6 +79,14 @@ class ArticleAdminForm(forms.ModelForm):
         zone = settings.TIME_ZONE  # named where it is read, as tests and deployments set it
         self.fields["schedule_at"].label = f"Publish at ({zone})"
         self.fields["schedule_at"].help_text = f"Date and time in {zone}, the desk's time zone."
+        if "embargoed_until" in self.fields:
+            self.fields["embargoed_until"].label = f"Embargoed until ({zone})"
+        if self.restoring and self.instance.pk and not self.is_bound:
+            # An embargo is the desk's agreement with a source as it stands now, not part of an old
+            # version's text: restoring a version keeps it (an editor may still change it here).
+            self.initial["embargoed_until"] = (
+                Article.objects.filter(pk=self.instance.pk).values_list("embargoed_until", flat=True).first()
+            )
         if not self.is_bound and self.instance.pk:
             # From the saved row, not the instance: when restoring a revision the instance is the
             # old revision, and the check is against what is saved now.
@@ -162,7 +171,8 @@ class ArticleAdminForm(forms.ModelForm):
             return
         problem = publishing_actions.apply(self.action, cleaned, schedule_at=cleaned.get("schedule_at"))
         if problem:
-            self.add_error("schedule_at", problem)
+            scheduling = self.action == publishing_actions.Action.SCHEDULE
+            self.add_error("schedule_at" if scheduling else None, problem)
 
     def _check_not_stale(self, opened_version):
         rows = Article.objects.select_related("updated_by").filter(pk=self.instance.pk)

@@ -149,6 +149,10 @@ def _move(article, by, **values):
         changes = {name for name, value in values.items() if getattr(stored, name) != value}
         for name, value in values.items():
             setattr(article, name, value)
+        if problem := article.embargo_problem():  # the constraint would refuse it, less clearly
+            for name in values:
+                setattr(article, name, getattr(stored, name))
+            raise WorkflowError(problem)
         article.updated_by = by
         article.save()
         saved(article, before=Before.of(stored), by=by, changes=changes)

@@ -9,17 +9,19 @@ from django.db import models
 from django.utils import timezone
 
 from articles.models import State, Status, can_publish
+from articles.models.workflow import desk_time, embargo_refusal, time_left
 
 
 class Action(models.TextChoices):
     DRAFT = "draft", "Save draft"
     REVIEW = "review", "Send to review"
     PUBLISH = "publish", "Publish now"
+    AT_EMBARGO = "at_embargo", "Publish at embargo"
     SCHEDULE = "schedule", "Schedule…"
     UNPUBLISH = "unpublish", "Unpublish"
 
 
-EDITORS_ACTIONS = frozenset({Action.PUBLISH, Action.SCHEDULE, Action.UNPUBLISH})
+EDITORS_ACTIONS = frozenset({Action.PUBLISH, Action.AT_EMBARGO, Action.SCHEDULE, Action.UNPUBLISH})
 
 
 @dataclass(frozen=True)
@@ -30,25 +32,24 @@ class Offer:
     confirm: str
 
 
-def desk_time(moment):
-    """A time as the desk reads it, in NEWSROOM_TIME_ZONE with its name: "Tue 9 Dec 08:00 EST" (with
-    the year when it is not this year's)."""
-    local = timezone.localtime(moment)
-    year = "" if local.year == timezone.localtime().year else f" {local.year}"
-    return f"{local:%a} {local.day} {local:%b}{year} {local:%H:%M %Z}"
-
-
 def state_line(article, now=None):
     """The story's state in words, for the head of its form: Draft, In review, Scheduled for …,
-    Live since …"""
+    Live since …, followed by an embargo still ahead: "Draft · Embargoed until Tue 9 Dec 08:00 UTC
+    (3 h 20 min)"."""
     if article is None or article.pk is None:
         return "New story, not saved yet"
-    state = article.state_at(now or timezone.now())
+    now = now or timezone.now()
+    state = article.state_at(now)
     if state == State.SCHEDULED:
-        return f"Scheduled for {desk_time(article.published_at)}"
-    if state == State.PUBLISHED:
-        return f"Live since {desk_time(article.published_at)}"
-    return state.label
+        line = f"Scheduled for {desk_time(article.published_at)}"
+    elif state == State.PUBLISHED:
+        line = f"Live since {desk_time(article.published_at)}"
+    else:
+        line = state.label
+    embargo = article.embargoed_until
+    if embargo is not None and embargo > now:
+        line += f" · Embargoed until {desk_time(embargo)} ({time_left(embargo, now)})"
+    return line
 
 
 def offers(article, user, now=None):
@@ -67,8 +68,17 @@ def offers(article, user, now=None):
             )
     if not editor:
         return found
-    if state != State.PUBLISHED:
+    embargo = article.embargoed_until if article is not None else None
+    if state != State.PUBLISHED and embargo is not None and embargo > now:
+        # Not "Publish now": the soonest it may go out is the embargo, one click away.
+        if not (state == State.SCHEDULED and article.published_at == embargo):
+            when = desk_time(embargo)
+            found.append(
+                Offer(Action.AT_EMBARGO, f"Publish at embargo ({when})", f"Goes live by itself at {when}.")
+            )
+    elif state != State.PUBLISHED:
         found.append(Offer(Action.PUBLISH, "Publish now", f"Goes live now, {desk_time(now)}."))
+    if state != State.PUBLISHED:
         label = "Reschedule…" if state == State.SCHEDULED else "Schedule…"
         found.append(Offer(Action.SCHEDULE, label, ""))
     if state in (State.SCHEDULED, State.PUBLISHED):
@@ -82,18 +92,28 @@ def schedule_line(moment):
 
 
 def apply(action, values, *, schedule_at=None, now=None):
-    """Set the status and publication time ``action`` asks for in ``values`` (the form's cleaned data).
-    Returns an error message for a schedule without a time in the future, else None."""
+    """Set the status and publication time ``action`` asks for in ``values`` (the form's cleaned data,
+    with the embargo as the form holds it). Returns an error message for a schedule without a time
+    in the future, or before the embargo, and for publishing now under an embargo; else None."""
     now = now or timezone.now()
+    embargo = values.get("embargoed_until")
     if action in (Action.DRAFT, Action.REVIEW):
         if values.get("status") == Status.PUBLISHED:
             values["published_at"] = None  # off the site; a draft's imported time is left alone
         values["status"] = Status.DRAFT if action == Action.DRAFT else Status.REVIEW
     elif action == Action.PUBLISH:
+        if embargo is not None and embargo > now:
+            return embargo_refusal(embargo)
         values.update(status=Status.PUBLISHED, published_at=now)
+    elif action == Action.AT_EMBARGO:
+        if embargo is None:
+            return "This story has no embargo; use “Publish now” or “Schedule…”."
+        values.update(status=Status.PUBLISHED, published_at=max(embargo, now))
     elif action == Action.SCHEDULE:
         if schedule_at is None or schedule_at <= now:
             return "Choose a date and time in the future to schedule; to publish now, use “Publish now”."
+        if embargo is not None and schedule_at < embargo:
+            return embargo_refusal(embargo)
         values.update(status=Status.PUBLISHED, published_at=schedule_at)
     elif action == Action.UNPUBLISH:
         values.update(status=Status.DRAFT, published_at=None)

@@ -20,6 +20,7 @@ from articles import caching, page_extras, search
 from articles.addresses import absolute_url
 from articles.filtering import DateRange, ListFilters
 from articles.models import Article, ArticleAuthor, Author, Section, SlugRedirect, TaggedArticle
+from articles.models.workflow import desk_time
 from articles.paging import BoundedPaginator
 from articles.preview import NEW_STORY, article_id_from_token, may_preview_typed_text, unsaved_copy
 from articles.revalidation import revalidated
@@ -251,6 +252,12 @@ class ArticlePreview(DetailView):
         response["X-Robots-Tag"] = "noindex, nofollow"
         patch_cache_control(response, private=True, no_store=True)
         return response
+
+    def get_context_data(self, **kwargs):
+        # Whoever holds the link is told the story is not to go out yet, in the desk's time.
+        article = self.object
+        embargo = desk_time(article.embargoed_until) if article.embargo_ahead else None
+        return super().get_context_data(embargoed_until=embargo, **kwargs)
 
     def post(self, request, *args, **kwargs):
         if not may_preview_typed_text(request.user):

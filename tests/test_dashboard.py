@@ -21,6 +21,7 @@ CAPTIONS = {
     "in_review": "In review",
     "scheduled_today": "Scheduled for later today",
     "scheduled_tomorrow": "Scheduled for tomorrow",
+    "embargoed": "Embargoed",
     "published_today": "Published today",
     "corrected": "Corrected in the last 7 days",
     "mine": "My stories in hand (draft or in review)",
@@ -54,8 +55,11 @@ def desk(clock, make_article, editor, reporter):
     make_article("Out at six", published_at=madrid(10, 18))
     make_article("Out before midnight", published_at=madrid(10, 23, 30))  # 22:30 UTC
     make_article("Out just after midnight", published_at=madrid(11, 0, 30))  # 23:30 UTC, the 10th
-    make_article("Out the day after tomorrow", published_at=madrid(12, 9))
-    make_article("Ed's morning story", created_by=editor, published_at=madrid(10, 8))
+    make_article("Out the day after tomorrow", published_at=madrid(12, 9), embargoed_until=madrid(12, 9))
+    # Its embargo lifted at eight: no longer embargoed.
+    make_article(
+        "Ed's morning story", created_by=editor, published_at=madrid(10, 8), embargoed_until=madrid(10, 8)
+    )
     make_article("Out at half past midnight", published_at=madrid(10, 0, 30))  # 23:30 UTC, the 9th
     make_article("Out late yesterday", published_at=madrid(9, 23, 30))
     twice = make_article("Corrected twice", published_at=madrid(1, 9))
@@ -70,6 +74,7 @@ EXPECTED = {
     "in_review": {"Ed's story in review", "Rita's story in review"},
     "scheduled_today": {"Out at six", "Out before midnight"},
     "scheduled_tomorrow": {"Out just after midnight"},
+    "embargoed": {"Out the day after tomorrow"},
     "published_today": {"Ed's morning story", "Out at half past midnight"},
     "corrected": {"Corrected twice"},
     "mine": {"Ed's draft", "Ed's story in review"},
@@ -157,6 +162,7 @@ def a_day_of(make_article, editor, size):
         make_article(f"Review {n}", status=Status.REVIEW, published_at=None, created_by=editor)
         make_article(f"Later {n}", published_at=madrid(10, 20, n))
         make_article(f"Tomorrow {n}", published_at=madrid(11, 10, n))
+        make_article(f"Embargoed {n}", published_at=madrid(12, 8, n), embargoed_until=madrid(12, 8, n))
         story = make_article(f"Morning {n}", published_at=madrid(10, 9, n), updated_by=editor)
         Correction.objects.create(article=story, date=NOON - timedelta(hours=1), text="Fixed.")
 

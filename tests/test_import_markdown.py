@@ -56,8 +56,8 @@ SAMPLE_FILE = FULL  # what the `write` fixture (conftest.py) writes by default
 NOT_A_MOMENT = "is not an ISO 8601 date and time with a UTC offset; write it like 2023-06-18T09:30:00+08:00"
 KEYS = (
     "title", "slug", "dek", "section", "authors", "tags", "dateline", "status", "published_at",
-    "updated_at", "featured", "source_name", "source_id", "corrections", "image", "image_alt",
-    "image_caption", "image_credit",
+    "embargoed_until", "updated_at", "featured", "source_name", "source_id", "corrections", "image",
+    "image_alt", "image_caption", "image_credit",
 )  # fmt: skip
 
 

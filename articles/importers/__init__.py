@@ -165,6 +165,9 @@ class ArticleRecord:
     dateline: str | None = None
     status: str | None = None
     published_at: datetime | None = None
+    # Not to go out before then. None: the file names no embargo, and an article made earlier keeps
+    # its own (an import never lifts an embargo; an editor does, in the admin).
+    embargoed_until: datetime | None = None
     # Only what the file says; None lets the import choose (a slug from the headline for a new
     # article, the one it has for an article made earlier).
     slug: str | None = None

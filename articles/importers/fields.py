@@ -25,6 +25,8 @@ from articles.slugs import is_slug
 # The lead picture: the file, then its alt text, caption and credit (alt text and credit required
 # with a file). An export writes them only for a story that leads with a picture.
 IMAGE_KEYS = ("image", "image_alt", "image_caption", "image_credit")
+# The time a story may not go out before; an export writes it only for a story that has one.
+EMBARGO_KEYS = ("embargoed_until",)
 # In the order an export writes them. Only title is required.
 KEYS = (
     "title",
@@ -36,6 +38,7 @@ KEYS = (
     "dateline",
     "status",
     "published_at",
+    *EMBARGO_KEYS,
     "updated_at",
     "featured",
     "source_name",
@@ -120,6 +123,7 @@ def article_record(
         dateline=get.text("dateline"),
         status=status,
         published_at=get.moment("published_at"),
+        embargoed_until=get.moment("embargoed_until"),
         updated_at=get.moment("updated_at"),
         slug=slug,
         featured=get.flag("featured"),

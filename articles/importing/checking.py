@@ -173,12 +173,38 @@ def _plan(record, options):
             record.line_of("status"),
             f"unknown status '{plan.status}'; use one of: {_statuses()}",
         )
+    _check_embargo(record, plan)
     # Last, as they cost the most: each picture file is read and decoded.
     plan.image, plan.body_pictures = check_pictures(record, options.picture_spool)
     plan.checksum = _checksum(plan)
     if record.legacy_source_id not in (None, record.source_id):
         plan.legacy_checksum = _checksum(plan, source_id=record.legacy_source_id)
     return plan
+
+
+def _check_embargo(record, plan):
+    """Raise ``ImportProblem`` when the file publishes its story before its own embargo (the
+    embargo a story already has here is checked as it is written)."""
+    embargo = record.embargoed_until
+    if embargo is None or plan.status != Status.PUBLISHED:
+        return
+    if plan.published_at is None:
+        if embargo > timezone.now():
+            raise ImportProblem(
+                record.path,
+                record.line_of("embargoed_until"),
+                f"embargoed until {embargo.isoformat()}, but published with no published_at goes "
+                "out now; give a published_at at the embargo or later to schedule it",
+            )
+    elif plan.published_at < embargo:
+        given = "published_at" if record.published_at is not None else "embargoed_until"
+        raise ImportProblem(
+            record.path,
+            record.line_of(given),
+            f"published_at {plan.published_at.isoformat()} is before the embargo, "
+            f"{embargo.isoformat()}: an embargoed story can be scheduled for then or later, not "
+            "published before",
+        )
 
 
 def _checksum(plan, source_id=None):
@@ -205,6 +231,8 @@ def _checksum(plan, source_id=None):
         payload["featured"] = record.featured
     if record.updated_at is not None:
         payload["updated_at"] = _utc(record.updated_at)
+    if record.embargoed_until is not None:
+        payload["embargoed_until"] = _utc(record.embargoed_until)
     if record.corrections is not None:
         payload["corrections"] = [[_utc(item.date), item.text] for item in record.corrections]
     # A picture by its bytes and texts: the same file moved elsewhere is no change.

@@ -44,8 +44,8 @@ WRITE_BATCH = 500
 # What Article.save() writes and the batch update of a changed article must write too.
 _UPDATED_FIELDS = [
     "source_name", "source_id", "slug", "featured", "headline", "dek", "body", "body_html", "section",
-    "dateline", "status", "published_at", "source_checksum", "word_count", "dek_repeats_lede",
-    "edit_version", "updated_at",
+    "dateline", "status", "published_at", "embargoed_until", "source_checksum", "word_count",
+    "dek_repeats_lede", "edit_version", "updated_at",
 ]  # fmt: skip
 
 
@@ -174,6 +174,13 @@ class _Writer:
                 changed.append((plan, article))
             fields_before = _reader_fields(article) if stored is not None else None
             _fill(article, plan, self.names.section(plan.section), self.now)
+            if problem := article.embargo_problem():  # an embargo the story already had here
+                reason = f"the story this file updates is {problem[0].lower()}{problem[1:]}"
+                given = [
+                    key for key in ("published_at", "status", "embargoed_until") if key in plan.record.lines
+                ]
+                line = plan.record.line_of(given[0]) if given else plan.record.line
+                raise _WriteConflict(Notice(entry.path, line, reason))
             if fields_before is not None:
                 # What readers see that changed; the parts (tags, byline, corrections) are rewritten whole.
                 differences[id(article)] = {
@@ -270,6 +277,8 @@ def _fill(article, plan, section, now):
         article.slug = record.slug
     if record.featured is not None:
         article.featured = record.featured
+    if record.embargoed_until is not None:
+        article.embargoed_until = record.embargoed_until
     article.headline = record.headline
     article.dek = record.dek
     article.body = record.body

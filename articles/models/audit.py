@@ -5,7 +5,8 @@ from django.db import connections, models, router
 from django.utils import timezone
 
 from articles.models.rows import insert_rows
-from articles.models.stories import HEADLINE_MAX_LENGTH, Status
+from articles.models.stories import HEADLINE_MAX_LENGTH
+from articles.models.workflow import Status
 
 
 class PublicationEvent(models.Model):

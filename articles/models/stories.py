@@ -1,4 +1,4 @@
-"""Stories: articles, their bylines, corrections and audit trail, and the workflow.
+"""Stories: articles, their bylines and corrections; the workflow's rules are in ``workflow``.
 
 Visibility lives in one place, ``Article.objects.published()``; every public surface starts there.
 """
@@ -7,9 +7,9 @@ import math
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError
 from django.db import connections, models
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Prefetch, Subquery
 from django.db.models.expressions import RawSQL
 from django.db.models.query import ModelIterable
 from django.utils import timezone
@@ -21,7 +21,17 @@ from articles import card_data, page_extras, pictures, standfirst
 from articles.addresses import slug_address
 from articles.models.redirects import SlugRedirect
 from articles.models.revisions import StoryRevision
-from articles.models.taxonomy import ArticleAuthor, Author, PlainTextModel, Section, Tag, TaggedArticle
+from articles.models.taxonomy import ArticleAuthor, Author, Section, Tag, TaggedArticle
+from articles.models.workflow import (
+    State,
+    Status,
+    WorkflowError,
+    can_publish,
+    embargo_refusal,
+    state_condition,
+    state_of,
+    time_left,
+)
 from articles.plain_text import strip_text_fields
 from articles.rendering import count_words, render_markdown
 
@@ -36,53 +46,6 @@ def derive_from_body(body):
     """What an article works out from its Markdown body: (sanitised HTML, word count). A plain
     function so large imports can run it in worker processes."""
     return render_markdown(body), count_words(body)
-
-
-class Status(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    REVIEW = "review", "In review"
-    PUBLISHED = "published", "Published"
-
-
-class State(models.TextChoices):
-    """Where a story stands for readers: its status and, once published, its publication time."""
-
-    DRAFT = "draft", "Draft"
-    REVIEW = "review", "In review"
-    SCHEDULED = "scheduled", "Scheduled"
-    PUBLISHED = "published", "Published"
-
-
-def state_of(status, published_at, now):
-    """The one visibility rule, in Python: a story is public (PUBLISHED) when its status is published
-    and its publication time has come. ``ArticleQuerySet.in_state`` is the same rule in SQL; a
-    truth-table test holds the two together. A published story always has a time (a constraint)."""
-    if status == Status.PUBLISHED:
-        return State.PUBLISHED if published_at <= now else State.SCHEDULED
-    return State(status)
-
-
-def _state_condition(state, now):
-    """``state_of`` as a query condition."""
-    released = Q(status=Status.PUBLISHED)
-    return {
-        State.DRAFT: Q(status=Status.DRAFT),
-        State.REVIEW: Q(status=Status.REVIEW),
-        State.SCHEDULED: released & Q(published_at__gt=now),
-        State.PUBLISHED: released & Q(published_at__lte=now),
-    }[state]
-
-
-PUBLISH_PERMISSION = "articles.publish_article"
-
-
-def can_publish(user):
-    """Editors may publish, schedule and unpublish; reporters may not."""
-    return user.has_perm(PUBLISH_PERMISSION)
-
-
-class WorkflowError(PermissionDenied):
-    """A change the user's role does not allow; the message says why, for the user to read."""
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -131,7 +94,7 @@ class ArticleQuerySet(models.QuerySet):
 
     def in_state(self, state, now=None):
         now = now or timezone.now()
-        clone = self.filter(_state_condition(state, now))
+        clone = self.filter(state_condition(state, now))
         if state == State.PUBLISHED:
             clone._public_at = now
         return clone
@@ -316,6 +279,12 @@ class Article(models.Model):
     dateline = models.CharField(max_length=100, blank=True, help_text="Where it was filed, e.g. BEIJING.")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(null=True, blank=True)
+    embargoed_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Not to go out before this time, as agreed with the source: it can be scheduled for "
+        "then or later, never published earlier. Set and lifted by an editor.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     featured = models.BooleanField(default=False, help_text="Lead the front page.")
@@ -391,12 +360,27 @@ class Article(models.Model):
                 condition=models.Q(status=Status.PUBLISHED, announced=False),
                 name="article_awaiting_announcement",
             ),
+            # The admin's embargoed stories, soonest first: the few with an embargo, not the archive.
+            models.Index(
+                fields=["embargoed_until", "id"],
+                condition=models.Q(embargoed_until__isnull=False),
+                name="article_embargoed",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
                 condition=~models.Q(status=Status.PUBLISHED) | models.Q(published_at__isnull=False),
                 name="published_has_time",
                 violation_error_message="A published or scheduled article needs a publication time.",
+            ),
+            # No path (a form, a bulk action, an import, a revision, the shell) puts a story out
+            # before its embargo; embargo_problem() words the refusal before a write gets here.
+            models.CheckConstraint(
+                condition=~models.Q(status=Status.PUBLISHED)
+                | models.Q(embargoed_until__isnull=True)
+                | models.Q(published_at__gte=models.F("embargoed_until")),
+                name="published_after_embargo",
+                violation_error_message="An embargoed article can go out only at its embargo time or later.",
             ),
             models.UniqueConstraint(
                 fields=["source_name", "source_id"],
@@ -493,6 +477,32 @@ class Article(models.Model):
         return self.published_at if self.is_released else None
 
     @property
+    def embargo_ahead(self):
+        """Whether the story is under an embargo that has not lifted yet."""
+        return self.embargoed_until is not None and self.embargoed_until > timezone.now()
+
+    @property
+    def embargo_left(self):
+        """The time left under the embargo, "2 h 15 min left", or "lifted"; None without one."""
+        if self.embargoed_until is None:
+            return None
+        now = timezone.now()
+        return f"{time_left(self.embargoed_until, now)} left" if self.embargoed_until > now else "lifted"
+
+    def embargo_problem(self):
+        """Why the story, as it stands, would go out before its embargo; None when it would not.
+        The constraint published_after_embargo holds the rule in the database."""
+        if self.is_released and self.embargoed_until and self.published_at < self.embargoed_until:
+            return embargo_refusal(self.embargoed_until)
+        return None
+
+    def validate_constraints(self, exclude=None):
+        # The embargo's refusal names its time; the constraint's own message cannot.
+        if problem := self.embargo_problem():
+            raise ValidationError(problem, code="embargo")
+        super().validate_constraints(exclude)
+
+    @property
     def was_released(self):
         """Whether the article was published or scheduled as last read or saved; True when that is
         not known (an instance not read from the database), the safe guess for retiring pages."""
@@ -505,8 +515,11 @@ class Article(models.Model):
     def check_change_allowed(self, user, stored):
         """Raise WorkflowError unless ``user`` may move this article from ``stored`` to its values.
 
-        ``stored`` is the saved article before the change (None for a new one).
+        ``stored`` is the saved article before the change (None for a new one). The embargo holds
+        for everyone, editors included.
         """
+        if problem := self.embargo_problem():
+            raise WorkflowError(problem)
         if can_publish(user):
             return
         if stored is not None and stored.is_released:
@@ -519,6 +532,8 @@ class Article(models.Model):
             raise WorkflowError("Only an editor can set the publication time.")
         if self.featured != (stored.featured if stored else False):
             raise WorkflowError("Only an editor can feature an article on the front page.")
+        if self.embargoed_until != (stored.embargoed_until if stored else None):
+            raise WorkflowError("Only an editor can set, move or lift an embargo.")
 
     @property
     def was_updated(self):
@@ -573,22 +588,3 @@ BYLINES_PREFETCH = Prefetch(
 # fill its cache, which cost more than the page's queries. Article.topics reads it.
 TOPICS_PREFETCH = Prefetch("tagged_items", queryset=TaggedArticle.objects.select_related("tag"))
 CARD_PREFETCHES = (BYLINES_PREFETCH, TOPICS_PREFETCH)
-
-
-class Correction(PlainTextModel):
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="corrections")
-    date = models.DateTimeField(default=timezone.now)
-    text = models.TextField()
-
-    class Meta:
-        ordering = ["date", "pk"]
-        # The admin dashboard's "recently corrected": the few latest corrections, not all of them.
-        indexes = [models.Index(fields=["date"], name="correction_by_date")]
-
-    def __str__(self):
-        return f"Correction of {self.date:%Y-%m-%d} to {self.article}"
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        # A correction is a change to the story: readers, feeds and JSON-LD see a new updated time.
-        Article.objects.filter(pk=self.article_id).update(updated_at=timezone.now())

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("articles", "0022_page_scope"),
+        ("articles", "0023_page_scope"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

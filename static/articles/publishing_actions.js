@@ -40,7 +40,7 @@
         return;
       }
       var parts = scheduleParts();
-      var url = bar.dataset.scheduleLineUrl + "?" + new URLSearchParams({ date: parts.date, time: parts.time });
+      var url = bar.dataset.scheduleLineUrl + "?" + new URLSearchParams({ date: parts.date, time: parts.time, article: bar.dataset.article || "" });
       fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
         .then(function (response) { return response.json(); })
         .then(function (answer) {

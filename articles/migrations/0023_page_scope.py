@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("articles", "0021_author_photo"),
+        ("articles", "0022_article_embargo"),
     ]
 
     operations = [
