@@ -68,7 +68,7 @@ class Tally:
 
     def __init__(self):
         self.statuses = Counter()
-        self.latencies = []  # (started, seconds, status)
+        self.latencies = []  # (started, seconds, status, served from the page cache)
         self.errors = Counter()
         self.seen = defaultdict(list)
         self.readers_answered = 0
@@ -208,7 +208,9 @@ class Readers:
                 error = problem
         if error is not None:
             tally.errors[f"{type(error).__name__}: {error}"[:120]] += 1
-        tally.latencies.append((request.wall, elapsed, status))
+        tally.latencies.append(
+            (request.wall, elapsed, status, error is None and headers.get("x-cache") == "hit")
+        )
         tally.statuses[status] += 1
         if status == 200:
             answer = json.loads(body)
@@ -352,26 +354,27 @@ def cpu_sample(groups):
 
 
 def request_rows(latencies, start, end):
-    rows = [(elapsed, status) for wall, elapsed, status in latencies if start <= wall < end]
-    times = [elapsed * 1000 for elapsed, _ in rows]
-    statuses = Counter(status for _, status in rows)
-    return len(rows), statuses, times
+    rows = [(elapsed, status, hit) for wall, elapsed, status, hit in latencies if start <= wall < end]
+    times = [elapsed * 1000 for elapsed, _, _ in rows]
+    statuses = Counter(status for _, status, _ in rows)
+    return len(rows), statuses, times, sum(hit for _, _, hit in rows)
 
 
 def report_requests(latencies, windows):
     print(
         f"{'polling requests':<28}{'requests':>9}{'answered/s':>11}{'200':>8}{'304':>8}{'other':>7}"
-        f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}"
+        f"{'p50 ms':>8}{'p95 ms':>8}{'p99 ms':>8}{'200 cached':>11}"
     )
     rates = {}
     for name, start, end in windows:
-        count, statuses, times = request_rows(latencies, start, end)
+        count, statuses, times, hits = request_rows(latencies, start, end)
         answered = statuses[200] + statuses[304]
         rates[name] = answered / (end - start)  # failed polls are not served requests
         other = count - answered
         print(
             f"{name:<28}{count:>9}{rates[name]:>11.0f}{statuses[200]:>8}{statuses[304]:>8}{other:>7}"
             f"{percentile(times, 0.5):>8.1f}{percentile(times, 0.95):>8.1f}{percentile(times, 0.99):>8.1f}"
+            f"{hits / max(statuses[200], 1):>11.1%}"
         )
     return rates
 
@@ -509,10 +512,12 @@ def main():
     # What one poll costs the whole stack, the readers included: PostgreSQL's share counts every
     # database on the server, so this errs on the dear side.
     per_poll = (sum(used.values()) - used["editor (this process)"]) / max(answered, 1)
+    server_per_poll = used[f"gunicorn ({workers} workers)"] / max(answered, 1)
     print(
-        f"Each answered poll cost {per_poll * 1000:.2f} ms of CPU (gunicorn "
-        f"{used[f'gunicorn ({workers} workers)'] / max(answered, 1) * 1000:.2f} ms): the machine to itself "
-        f"would serve about {os.cpu_count() / per_poll:,.0f} polls/s with these readers on it (an estimate)"
+        f"Each answered poll cost {per_poll * 1000:.2f} ms of CPU across gunicorn, the readers, Redis and "
+        f"all of PostgreSQL (gunicorn alone {server_per_poll * 1000:.2f} ms): at that cost the "
+        f"{os.cpu_count()} cores to themselves would answer about "
+        f"{os.cpu_count() / per_poll:,.0f} polls/s (an estimate)"
     )
     if others > 0.1:
         print(
