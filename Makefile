@@ -95,6 +95,20 @@ loadtest: $(VENV)/.installed-dev
 	$(BIN)/python -m perf.loadtest --articles $(LOADTEST_ARTICLES) --seconds $(LOADTEST_SECONDS)
 	$(BIN)/python -m pytest perf -p no:cacheprovider -q $(PYTEST_ARGS)
 
+# Readers of one live story polling its updates as static/live/live.js does (a poll every
+# LIVE_INTERVAL s, ETag sent) while an editor posts an update every 5 s, on PostgreSQL + Redis with
+# 2 gunicorn workers: polling req/s against the issue's 1,000 (printed, not asserted), latency, and
+# how long each update took to reach every reader. Fails on any error, a draft seen, or an update
+# some reader never saw. LIVE_DATABASE_URL and LIVE_REDIS_URL say where (perf/live_loadtest.py).
+.PHONY: loadtest-live
+LIVE_READERS ?= 33000
+LIVE_INTERVAL ?= 30
+LIVE_SECONDS ?= 60
+LIVE_ARTICLES ?= 1000
+loadtest-live: $(VENV)/.installed-dev
+	$(BIN)/python -m perf.live_loadtest --readers $(LIVE_READERS) --interval $(LIVE_INTERVAL) \
+		--seconds $(LIVE_SECONDS) --articles $(LIVE_ARTICLES)
+
 # Requests/s of each page as a ratio to a static file through the same stack, cache on and off,
 # with BENCH_ARTICLES articles (and the lists again with 1,000), BENCH_SECONDS per URL. Reported, not
 # asserted. BENCH_DATABASE_URL and BENCH_REDIS_URL say where (perf/bench.py).

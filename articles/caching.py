@@ -10,10 +10,10 @@ version is never read again, it simply expires. Work on drafts and stories in re
 a reader sees, and bumps nothing. Scheduled articles go live without any write: the row also holds
 the next scheduled publication time, and the first request after it bumps the counter.
 
-A request costs one read of that row (a primary-key lookup) and one cache read. The middleware sits
-at the top of the stack, so a hit skips everything else: the page is stored as the stack below
-finally produced it (gzipped or not, with every header), as plain data. Conditional requests are
-answered from the stored ETag.
+A request costs one read of that row (a primary-key lookup, which is also the connection's health
+check) and one cache read. The middleware sits at the top of the stack, so a hit skips everything
+else: the page is stored as the stack below finally produced it (gzipped or not, with every
+header), as plain data. Conditional requests are answered from the stored ETag.
 
 Pages are cached only with a shared cache (REDIS_URL): with per-process local memory, two workers
 could disagree about what is public, so nothing is cached there. If Redis is unreachable the site
@@ -26,7 +26,7 @@ from hashlib import md5
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import IntegrityError, connection, connections, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.models import F, Min, Subquery
 from django.db.models.signals import post_delete
@@ -130,14 +130,12 @@ def current_version(scope=None):
     table = connection.ops.quote_name(ContentVersion._meta.db_table)
     scopes = connection.ops.quote_name(PageScope._meta.db_table)
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT version, CASE WHEN next_publication <= %s THEN 1 ELSE 0 END, "
-            f"(SELECT version FROM {scopes} WHERE {connection.ops.quote_name('key')} = %s) "
-            f"FROM {table} WHERE id = %s",
-            [connection.ops.adapt_datetimefield_value(now), scope or "", ContentVersion.ROW],
-        )
-        found = cursor.fetchone()
+    found = _first_query(
+        f"SELECT version, CASE WHEN next_publication <= %s THEN 1 ELSE 0 END, "
+        f"(SELECT version FROM {scopes} WHERE {connection.ops.quote_name('key')} = %s) "
+        f"FROM {table} WHERE id = %s",
+        [connection.ops.adapt_datetimefield_value(now), scope or "", ContentVersion.ROW],
+    )
     if found is None:
         _create_version_row()
         return current_version(scope)
@@ -155,6 +153,38 @@ def current_version(scope=None):
     if scope is None:
         return version
     return f"{version}.{scope_version or 0}"
+
+
+def _first_query(sql, params):
+    """The one row of ``sql``, read as a request's first query, which is its own connection check.
+
+    With CONN_HEALTH_CHECKS, Django sends a SELECT 1 before a request's first query on a kept
+    connection. A cache hit has no other query, so the check doubled its trips to the database: here
+    the read is the check. When it fails on a connection the server has dropped (PostgreSQL
+    restarted), the connection is closed and the read asked again on a new one, as a failed
+    SELECT 1 would have led to; an error on a working connection is raised as before.
+    """
+    checking = (
+        connection.health_check_enabled
+        and not connection.health_check_done
+        and connection.connection is not None
+        and not connection.in_atomic_block
+    )
+    if checking:
+        connection.health_check_done = True
+        try:
+            return _fetch_one(sql, params)
+        except (InterfaceError, OperationalError):
+            if connection.is_usable():
+                raise
+            connection.close()
+    return _fetch_one(sql, params)
+
+
+def _fetch_one(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 # Page scopes: the pages of one part of the site, retired on their own (PageScope).

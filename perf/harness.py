@@ -154,17 +154,19 @@ def seeded_postgres(env, articles):
 
 class Site:
     """gunicorn serving the project with ``env`` on a free 127.0.0.1 port, ``workers`` processes of 4
-    threads each (as ``make serve`` runs it), until the ``with`` block ends.
+    threads each (as ``make serve`` runs it; ``worker_class`` "sync" for a comparison only), until the
+    ``with`` block ends.
 
     Its log goes to ``log`` (an open file, access log included) or, by default, warnings only to
     standard error.
     """
 
     def __init__(self, env, workers=2, log=None, *, python=sys.executable, app="newsroom.wsgi:application",
-                 cwd=PROJECT, health="/healthz"):  # fmt: skip
+                 cwd=PROJECT, health="/healthz", worker_class="gthread"):  # fmt: skip
         # python, app, cwd and health serve another project the same way (perf/wagtail_bench.py).
         self.env, self.workers, self.log = env, workers, log
         self.python, self.app, self.cwd, self.health = python, app, cwd, health
+        self.worker_class = worker_class
         self.port = None
         self.process = None
 
@@ -177,7 +179,9 @@ class Site:
         logging = ["--access-logfile", "-"] if self.log else ["--log-level", "warning"]
         self.process = subprocess.Popen(
             [self.python, "-m", "gunicorn", self.app, "--workers", str(self.workers),
-             "--worker-class", "gthread", "--threads", "4", "--bind", f"127.0.0.1:{self.port}", *logging],
+             # gunicorn turns a sync worker with threads into gthread: sync gets one.
+             "--worker-class", self.worker_class, "--threads", "4" if self.worker_class == "gthread" else "1",
+             "--bind", f"127.0.0.1:{self.port}", *logging],
             cwd=self.cwd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT if self.log else None,
             start_new_session=True,  # its own process group: stopping it reaches every worker
         )  # fmt: skip

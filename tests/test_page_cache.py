@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -473,3 +473,43 @@ def test_unpublishing_a_refreshed_copy_retires_the_pages(client, shared_cache, m
     copy.save()
     response, page = get(client, "/articles/")
     assert "Envoy lands in Beijing" not in page
+
+
+def kept_postgres_connection():
+    """Skip unless the test runs on PostgreSQL with CONN_HEALTH_CHECKS, as production does."""
+    if connection.vendor != "postgresql" or not connection.settings_dict.get("CONN_HEALTH_CHECKS"):
+        pytest.skip("the connection health check is on for PostgreSQL only")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hit_makes_one_trip_to_the_database_the_version_read_being_the_check(
+    client, shared_cache, make_article, monkeypatch
+):
+    kept_postgres_connection()
+    make_article("Envoy lands in Beijing")
+    assert get(client, "/articles/")[0]["X-Cache"] == "miss"
+    checks = []
+    monkeypatch.setattr(connection, "is_usable", lambda: checks.append("SELECT 1") or True)
+    connection.health_check_done = False  # a new request on the kept connection (close_old_connections)
+    assert get(client, "/articles/")[0]["X-Cache"] == "hit"
+    assert checks == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hit_on_a_connection_the_database_dropped_is_served(client, shared_cache, make_article):
+    kept_postgres_connection()
+    make_article("Envoy lands in Beijing")
+    assert get(client, "/articles/")[0]["X-Cache"] == "miss"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    other = connections.create_connection("default")  # as a PostgreSQL restart would, from outside
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+    finally:
+        other.close()
+    connection.health_check_done = False  # the next request on the kept connection
+    response, page = get(client, "/articles/")
+    assert (response.status_code, response["X-Cache"]) == (200, "hit")
+    assert "Envoy lands in Beijing" in page
