@@ -109,6 +109,12 @@ loadtest-live: $(VENV)/.installed-dev
 	$(BIN)/python -m perf.live_loadtest --readers $(LIVE_READERS) --interval $(LIVE_INTERVAL) \
 		--seconds $(LIVE_SECONDS) --articles $(LIVE_ARTICLES)
 
+# How long an editor's update takes to reach the story's public page: the admin form over HTTP, then
+# the page through the cache (perf/live_post_bench.py).
+.PHONY: bench-live-post
+bench-live-post: $(VENV)/.installed-dev
+	$(BIN)/python -m perf.live_post_bench
+
 # Requests/s of each page as a ratio to a static file through the same stack, cache on and off,
 # with BENCH_ARTICLES articles (and the lists again with 1,000), BENCH_SECONDS per URL. Reported, not
 # asserted. BENCH_DATABASE_URL and BENCH_REDIS_URL say where (perf/bench.py).
