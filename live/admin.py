@@ -163,10 +163,6 @@ class LiveUpdateAdmin(admin.ModelAdmin):
             obj.status = UpdateStatus.DRAFT
         super().save_model(request, obj, form, change)
 
-    def delete_queryset(self, request, queryset):
-        for update in queryset:  # one by one: each removal is told to polling clients
-            update.delete()
-
     def response_add(self, request, obj, post_url_continue=None):
         """Posted: say so with a link to it, and offer the form again for the next one."""
         if "_continue" in request.POST or "_popup" in request.POST:

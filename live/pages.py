@@ -72,10 +72,15 @@ def page_of(update):
     return newer // UPDATES_PER_PAGE + 1
 
 
+def page_address(slug, page=1):
+    """Page ``page`` of the story's updates."""
+    path = reverse("articles:detail", kwargs={"slug": slug})
+    return path if page == 1 else f"{path}?page={page}"
+
+
 def update_address(slug, update_pk, page=1):
     """Where an update stands: its story's page (the right one) at the update's anchor."""
-    path = reverse("articles:detail", kwargs={"slug": slug})
-    return f"{path}{'' if page == 1 else f'?page={page}'}#update-{update_pk}"
+    return f"{page_address(slug, page)}#update-{update_pk}"
 
 
 def article_extra(article, request):
@@ -113,7 +118,7 @@ def live_blog_graph(blocks, article, story, updates, number):
     posting["dateModified"] = max(article.updated_at, story.last_change_at).isoformat()
     if story.ended_at:
         posting["coverageEndTime"] = story.ended_at.isoformat()
-    page_url = absolute_url(update_address(article.slug, 0, number).split("#")[0])
+    page_url = absolute_url(page_address(article.slug, number))
     posting["liveBlogUpdate"] = [blog_posting(update, page_url) for update in updates]
     return [posting, *others]
 

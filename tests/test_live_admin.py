@@ -121,3 +121,20 @@ def test_ending_the_coverage_from_the_list(client, editor, story):
     story.refresh_from_db()
     assert story.ended_at is not None
     assert "This story has ended" in client.get(story.article.get_absolute_url()).content.decode()
+
+
+def test_removing_several_published_updates_at_once_tells_polling_clients(client, editor, story):
+    updates = [
+        LiveUpdate.objects.create(story=story, body=f"Posted in error {n}.", status=UpdateStatus.PUBLISHED)
+        for n in range(2)
+    ]
+    since = client.get(f"/api/live/{story.article.slug}/updates/").json()["last_change"]
+    client.force_login(editor)
+    client.post(
+        "/admin/live/liveupdate/",
+        {"action": "delete_selected", "_selected_action": [u.pk for u in updates], "post": "yes"},
+    )
+    assert not LiveUpdate.objects.exists()
+    client.logout()
+    data = client.get(f"/api/live/{story.article.slug}/updates/", {"since": since}).json()
+    assert data["removed"] == sorted(u.pk for u in updates)
