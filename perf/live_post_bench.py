@@ -119,9 +119,7 @@ def main():
         values_ms = [value * 1000 for value in values]
         return f"{name:<34} p50 {statistics.median(values_ms):7.1f} ms   max {max(values_ms):7.1f} ms"
 
-    print(
-        f"{options.updates} updates posted to a live story of {options.existing}, gunicorn 2 workers:"
-    )
+    print(f"{options.updates} updates posted to a live story of {options.existing}, gunicorn 2 workers:")
     print(line("admin POST, until its redirect", posting))
     print(line("POST sent, until on the public page", appearing))
     verdict = "MET" if max(appearing) < 1.0 else "MISSED"
