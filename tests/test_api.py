@@ -543,6 +543,7 @@ def test_schema_is_openapi_3_and_the_docs_page_is_off(client, db):
     paths = {
         "/api/articles/", "/api/articles/{slug}/", "/api/sections/", "/api/tags/",
         "/api/live/{slug}/updates/",  # live's router (live/api.py)
+        "/api/ninjs/{slug}/",  # distribution's router (distribution/api.py)
     }  # fmt: skip
     assert set(document["paths"]) == paths
     assert client.get("/api/docs").status_code == 404
