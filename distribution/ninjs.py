@@ -93,7 +93,7 @@ def story_as_ninjs(article):
 
 
 def byline(authors):
-    """"By A, B and C", as the story's page prints it (templates/jinja2/includes/byline.html)."""
+    """The byline "By A, B and C", as the story's page prints it (templates/jinja2/includes/byline.html)."""
     names = [author.name for author in authors]
     if len(names) == 1:
         return f"By {names[0]}"
@@ -113,9 +113,10 @@ def story_descriptions(article):
     if article.dek:
         found.append({"role": "summary", "contenttype": "text/plain", "value": article.dek})
     for correction in article.corrections_shown:
-        # ninjs has no dated note: the date goes in the text, as the page prints it, in ISO 8601.
-        day = format_date(correction.date, "Y-m-d")
-        found.append({"role": "correction", "contenttype": "text/plain", "value": f"{day}: {correction.text}"})
+        # ninjs has no dated note: the day goes in the text (ISO 8601, the site's time zone, as the
+        # page dates it), before the text as the page prints it.
+        value = f"{format_date(correction.date, 'Y-m-d')}: {correction.text}"
+        found.append({"role": "correction", "contenttype": "text/plain", "value": value})
     return found
 
 
@@ -124,8 +125,9 @@ def bodies(article):
     a paragraph a line, for receivers that cannot take markup."""
     text = plain_paragraphs(article.body_html)
     counts = {"wordcount": article.word_count, "charcount": len(text)}
+    html = with_absolute_addresses(article.body_html)
     return [
-        {"role": "main", "contenttype": "text/html", "value": with_absolute_addresses(article.body_html), **counts},
+        {"role": "main", "contenttype": "text/html", "value": html, **counts},
         {"role": "main", "contenttype": "text/plain", "value": text, **counts},
     ]
 
