@@ -275,3 +275,17 @@ def test_documented_in_the_openapi_schema(client, db):
     assert set(operation["responses"]) == {"200", "301", "404"}
     assert "Location" in operation["responses"]["301"]["headers"]
     assert "ninjs" in operation["summary"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_shared_cache_keeps_it_and_retires_it_on_a_change(client, shared_cache, story):
+    url = "/api/ninjs/envoy-lands-in-beijing/"
+    client.get(url)
+    assert client.get(url)["X-Cache"] == "hit"
+    Correction.objects.create(article=story, text="Third fix.")
+    response = client.get(url)
+    assert response["X-Cache"] == "miss"
+    assert any(d["value"].endswith(": Third fix.") for d in response.json()["descriptions"])
+    story.status = Status.DRAFT
+    story.save()
+    assert client.get(url).status_code == 404
