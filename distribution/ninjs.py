@@ -16,7 +16,7 @@ import json
 from pathlib import Path
 
 from django.conf import settings
-from django.utils.dateformat import format as format_date
+from django.utils import timezone
 from lxml import html as lxml_html
 
 from articles.addresses import absolute_media, absolute_url
@@ -115,7 +115,7 @@ def story_descriptions(article):
     for correction in article.corrections_shown:
         # ninjs has no dated note: the day goes in the text (ISO 8601, the site's time zone, as the
         # page dates it), before the text as the page prints it.
-        value = f"{format_date(correction.date, 'Y-m-d')}: {correction.text}"
+        value = f"{timezone.localtime(correction.date).date().isoformat()}: {correction.text}"
         found.append({"role": "correction", "contenttype": "text/plain", "value": value})
     return found
 

@@ -289,3 +289,15 @@ def test_the_shared_cache_keeps_it_and_retires_it_on_a_change(client, shared_cac
     story.status = Status.DRAFT
     story.save()
     assert client.get(url).status_code == 404
+
+
+def test_a_corrections_day_is_the_desks_as_on_the_page(client, settings, make_article):
+    settings.TIME_ZONE = "Asia/Shanghai"
+    article = make_article("Late fix")
+    # 20:00 UTC on 4 March is 04:00 on 5 March in Beijing, the desk's day the page prints.
+    Correction.objects.create(
+        article=article, date=datetime(2026, 3, 4, 20, tzinfo=timezone.get_fixed_timezone(0)), text="Fixed."
+    )
+    item = client.get(f"/api/ninjs/{article.slug}/").json()
+    assert by_role(item["descriptions"], "correction")[0]["value"] == "2026-03-05: Fixed."
+    assert "5 March 2026" in client.get(article.get_absolute_url()).content.decode()
