@@ -59,7 +59,9 @@ def story_as_ninjs(article):
         "representationtype": "full",
         # The profiles the ninjs guide suggests: what a receiver should expect to find.
         "profile": "text-photo" if picture else "text-only",
-        # Bumped by every save (articles/models/stories.py), so a receiver can tell a newer copy.
+        # The story's edit counter, bumped by every save of the story itself (articles/models/
+        # stories.py). A correction or a new lead picture leaves it as it was and moves only
+        # versioncreated (updated_at): receivers should compare both.
         "version": str(article.edit_version),
         "firstcreated": published.isoformat(),
         "contentcreated": published.isoformat(),
