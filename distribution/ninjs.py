@@ -60,8 +60,8 @@ def story_as_ninjs(article):
         # The profiles the ninjs guide suggests: what a receiver should expect to find.
         "profile": "text-photo" if picture else "text-only",
         # The story's edit counter, bumped by every save of the story itself (articles/models/
-        # stories.py). A correction or a new lead picture leaves it as it was and moves only
-        # versioncreated (updated_at): receivers should compare both.
+        # stories.py). A correction leaves it as it was and moves only versioncreated (updated_at);
+        # a new lead picture (photos/) moves neither.
         "version": str(article.edit_version),
         "firstcreated": published.isoformat(),
         "contentcreated": published.isoformat(),
