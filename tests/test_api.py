@@ -543,6 +543,7 @@ def test_schema_is_openapi_3_and_the_docs_page_is_off(client, db):
     paths = {
         "/api/articles/", "/api/articles/{slug}/", "/api/sections/", "/api/tags/",
         "/api/live/{slug}/updates/",  # live's router (live/api.py)
+        "/api/ninjs/{slug}/",  # distribution's router (distribution/api.py)
     }  # fmt: skip
     assert set(document["paths"]) == paths
     assert client.get("/api/docs").status_code == 404
@@ -633,6 +634,9 @@ def test_api_answers_as_its_schema_says(case, wsgi_data):
         ("/api/articles/{slug}/", {"path_parameters": {"slug": "tariff-talks-stall"}}, 200),
         ("/api/articles/{slug}/", {"path_parameters": {"slug": "old-tariff-talks"}}, 301),
         ("/api/articles/{slug}/", {"path_parameters": {"slug": "quokkadraft-plans"}}, 404),
+        ("/api/ninjs/{slug}/", {"path_parameters": {"slug": "tariff-talks-stall"}}, 200),
+        ("/api/ninjs/{slug}/", {"path_parameters": {"slug": "old-tariff-talks"}}, 301),
+        ("/api/ninjs/{slug}/", {"path_parameters": {"slug": "quokkadraft-plans"}}, 404),
         ("/api/sections/", {}, 200),
         ("/api/tags/", {}, 200),
     ],
