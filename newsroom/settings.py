@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "accounts",
     "desk",
     "live",
+    "distribution",
     "django_tasks",
     "django_tasks_db",
 ]
