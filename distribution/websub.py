@@ -25,12 +25,15 @@ class HubError(Exception):
 
 def feeds_of(article):
     """The absolute URLs of every feed ``article`` appears in: the latest stories, its section's,
-    each of its topics' and each of its authors', RSS and Atom."""
+    each of its topics' and each of its authors', RSS and Atom (only the first two for a deleted
+    story)."""
     routes = [("articles:feed-latest", None)]
     if article.section_id:
         routes.append(("articles:feed-section", article.section.slug))
-    routes += [("articles:feed-tag", slug) for slug in article.tags.values_list("slug", flat=True)]
-    routes += [("articles:feed-author", slug) for slug in article.authors.values_list("slug", flat=True)]
+    # A deleted story (story_unpublished, deleted=True) has lost its id and its tag and byline rows.
+    if article.pk is not None:
+        routes += [("articles:feed-tag", slug) for slug in article.tags.values_list("slug", flat=True)]
+        routes += [("articles:feed-author", slug) for slug in article.authors.values_list("slug", flat=True)]
     urls = []
     for name, slug in routes:
         kwargs = {"slug": slug} if slug else {}

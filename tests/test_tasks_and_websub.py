@@ -216,3 +216,19 @@ def test_every_feed_names_the_hub_and_itself_when_a_hub_is_set(client, editor, s
         links = {link.rel: link.href for link in feed.feed.links}
         assert links["hub"] == "https://hub.example.org/"
         assert links["self"] == url
+
+
+def queued_urls():
+    return [set(result.args_kwargs["args"][0]) for result in pings()]
+
+
+def test_a_change_a_takedown_and_a_deletion_each_queue_a_ping(editor, story, settings):
+    settings.NEWSROOM_WEBSUB_HUB = "https://hub.example.org/"
+    publishing.publish(story, by=editor)
+    publishing.rename(story, "envoy-in-beijing", by=editor)
+    publishing.unpublish(story, by=editor)
+    assert queued_urls() == [feed_urls()] * 3
+    publishing.publish(story, by=editor)
+    publishing.delete(story, by=editor)
+    latest_and_section = feed_urls() - {url for url in feed_urls() if "/tags/" in url or "/authors/" in url}
+    assert queued_urls() == [feed_urls()] * 4 + [latest_and_section]
