@@ -20,6 +20,8 @@ from django_tasks_db.models import DBTaskResult
 
 from articles import publishing
 from articles.models import Article, Status
+from distribution.tasks import AttemptFailed
+from distribution.websub import ping_hub
 from tests.conftest import free_port
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -232,3 +234,13 @@ def test_a_change_a_takedown_and_a_deletion_each_queue_a_ping(editor, story, set
     publishing.delete(story, by=editor)
     latest_and_section = feed_urls() - {url for url in feed_urls() if "/tags/" in url or "/authors/" in url}
     assert queued_urls() == [feed_urls()] * 4 + [latest_and_section]
+
+
+def test_the_last_attempt_gives_up_without_queueing_another(settings):
+    settings.NEWSROOM_WEBSUB_HUB = f"http://127.0.0.1:{free_port()}/hub"  # nothing listens there
+    settings.NEWSROOM_TASK_ATTEMPTS = 3
+    with pytest.raises(AttemptFailed, match="attempt 2 of 3 failed, trying again in 60 s"):
+        ping_hub.call(["http://testserver/feeds/latest/"], attempt=2)
+    with pytest.raises(AttemptFailed, match="attempt 3 of 3 failed, giving up: the hub .* could not be"):
+        ping_hub.call(["http://testserver/feeds/latest/"], attempt=3)
+    assert [result.args_kwargs["kwargs"]["attempt"] for result in pings()] == [3]
