@@ -244,3 +244,14 @@ def test_the_last_attempt_gives_up_without_queueing_another(settings):
     with pytest.raises(AttemptFailed, match="attempt 3 of 3 failed, giving up: the hub .* could not be"):
         ping_hub.call(["http://testserver/feeds/latest/"], attempt=3)
     assert [result.args_kwargs["kwargs"]["attempt"] for result in pings()] == [3]
+
+
+def test_a_live_storys_feeds_name_the_hub(client, make_article, settings):
+    from live.models import LiveStory
+
+    settings.NEWSROOM_WEBSUB_HUB = "https://hub.example.org/"
+    story = LiveStory.objects.create(article=make_article("Summit, live"))
+    for path in (f"/feeds/live/{story.article.slug}/", f"/feeds/live/{story.article.slug}/atom/"):
+        links = {link.rel: link.href for link in feedparser.parse(client.get(path).content).feed.links}
+        assert links["hub"] == "https://hub.example.org/"
+        assert links["self"] == f"http://testserver{path}"
