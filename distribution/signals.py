@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import transaction
 
 from articles import publishing
+from distribution.websub import feeds_of, ping_hub
 
 
 def announce_to_hub(sender, article, **kwargs):
@@ -12,8 +13,6 @@ def announce_to_hub(sender, article, **kwargs):
     commits, and sent by the worker, never in the editor's request."""
     if not settings.NEWSROOM_WEBSUB_HUB:
         return
-    from distribution.websub import feeds_of, ping_hub
-
     urls = feeds_of(article)
     transaction.on_commit(lambda: ping_hub.enqueue(urls))
 
