@@ -35,7 +35,18 @@ run: $(VENV)/.installed .secret_key
 	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py load_sample_pictures
 	@echo "Newsroom is at http://$(HOST):$(PORT)/ — editors: make an account with"
 	@echo "  DJANGO_SECRET_KEY=\"\$$(cat .secret_key)\" $(BIN)/python manage.py createsuperuser"
-	DJANGO_SECRET_KEY="$$(cat .secret_key)" $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	@# The task worker runs beside the server and stops with it (Ctrl-C, or the server exiting).
+	@export DJANGO_SECRET_KEY="$$(cat .secret_key)"; \
+	$(BIN)/python manage.py db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# The background task worker (django-tasks' db_worker): sends what must not hold up an editor's
+# request, such as WebSub pings. `make run` starts one itself; in production run this as its own
+# process (systemd unit, container) beside `make serve`, with the same environment.
+.PHONY: worker
+worker: $(VENV)/.installed .secret_key
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python manage.py db_worker
 
 # npm's axe-core and lighthouse when Node is there; browser tests say so up front when Chromium is not
 # (they skip then, and CI, which installs it, turns a skip into a failure).
@@ -75,7 +86,7 @@ screenshots: $(VENV)/.installed-dev
 	NEWSROOM_CHROMIUM=$(CHROME_PATH) $(BIN)/python -m perf.screenshots
 
 # Production-style serving: gunicorn (WEB_CONCURRENCY workers, default 2) with WhiteNoise serving
-# the compressed, hashed static files. Settings come from the environment (README, "Running in
+# the compressed, hashed static files. Background tasks need `make worker` running as its own process. Settings come from the environment (README, "Running in
 # production"); DJANGO_SECRET_KEY defaults to the per-checkout key.
 .PHONY: serve loadtest
 WEB_CONCURRENCY ?= 2
@@ -83,6 +94,7 @@ serve: $(VENV)/.installed .secret_key
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python manage.py migrate --noinput
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python manage.py refresh_cards
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	@echo "Background tasks (WebSub pings) need a worker: run \`make worker\` as its own process."
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python -m gunicorn newsroom.wsgi \
 		--workers $(WEB_CONCURRENCY) --worker-class gthread --threads 4 --bind $(HOST):$(PORT)
 

@@ -7,7 +7,9 @@ class DistributionConfig(AppConfig):
     verbose_name = "Distribution"
 
     def ready(self):
-        # Through articles' hooks, so articles never imports this app: the ninjs address in its API.
-        from distribution import api
+        # Through articles' hooks and signals, so articles never imports this app: the ninjs address
+        # in its API, and the WebSub pings queued when a story goes out, changes or comes down.
+        from distribution import api, signals
 
         api.register()
+        signals.connect()

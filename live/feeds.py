@@ -12,7 +12,7 @@ from django.utils import feedgenerator
 from django.utils.decorators import method_decorator
 
 from articles.addresses import absolute_url
-from articles.feeds import XmlSafeFeed, with_absolute_addresses
+from articles.feeds import HubLinked, XmlSafeFeed, with_absolute_addresses
 from articles.models import Article
 from articles.revalidation import revalidated
 from live.models import LiveStory
@@ -20,11 +20,11 @@ from live.models import LiveStory
 FEED_LENGTH = 50
 
 
-class UpdatesRss(XmlSafeFeed, feedgenerator.Rss201rev2Feed):
+class UpdatesRss(HubLinked, XmlSafeFeed, feedgenerator.Rss201rev2Feed):
     pass
 
 
-class UpdatesAtom(XmlSafeFeed, feedgenerator.Atom1Feed):
+class UpdatesAtom(HubLinked, XmlSafeFeed, feedgenerator.Atom1Feed):
     pass
 
 

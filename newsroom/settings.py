@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "desk",
     "live",
     "distribution",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -329,3 +331,15 @@ AXES_VERBOSE = False
 # staff account when this is on; staff enrol themselves at /admin/two-factor/ (accounts/).
 NEWSROOM_REQUIRE_2FA = os.environ.get("NEWSROOM_REQUIRE_2FA", "") == "1"
 OTP_TOTP_ISSUER = NEWSROOM_SITE_NAME
+
+# Background tasks (django-tasks with its database backend): work that must not hold up an editor's
+# request (pinging a WebSub hub, later newsletters and webhooks) is queued in the database and run by
+# `manage.py db_worker` (`make worker`; `make run` starts one beside the server). A failed task is
+# tried again after NEWSROOM_TASK_RETRY_DELAY seconds, doubling each time (distribution/tasks.py).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+NEWSROOM_TASK_RETRY_DELAY = float(os.environ.get("NEWSROOM_TASK_RETRY_DELAY", "30"))
+NEWSROOM_TASK_ATTEMPTS = int(os.environ.get("NEWSROOM_TASK_ATTEMPTS", "6"))
+
+# WebSub: a hub the feeds name (rel="hub") and that is pinged when a story is published, changed or
+# taken down, so feed readers update in seconds. Unset: no hub link and no pings.
+NEWSROOM_WEBSUB_HUB = os.environ.get("NEWSROOM_WEBSUB_HUB", "").strip() or None
