@@ -53,6 +53,15 @@ api = NinjaAPI(
 api.add_decorator(revalidated, mode="view")
 
 ERRORS = {400: Message, 404: Message}
+# The 301 a story's former slug answers with, as the schema documents it.
+SLUG_MOVED = {
+    "responses": {
+        "301": {
+            "description": "The article's slug changed; Location is its current address in this API.",
+            "headers": {"Location": {"schema": {"type": "string"}, "required": True}},
+        }
+    }
+}
 
 
 class AnythingConverter(PathConverter):
@@ -146,24 +155,22 @@ def list_articles(request, params: Query[ArticleFilters]):
         "With its body and corrections. A former slug of a public article answers 301 to its current one."
     ),
     tags=["articles"],
-    openapi_extra={
-        "responses": {
-            "301": {
-                "description": "The article's slug changed; Location is its current address in this API.",
-                "headers": {"Location": {"schema": {"type": "string"}, "required": True}},
-            }
-        }
-    },
+    openapi_extra=SLUG_MOVED,
 )
 def get_article(request, slug: ArticleSlug):
+    return public_story(slug, "api:get_article")
+
+
+def public_story(slug, url_name):
+    """The public story at ``slug``, or a 301 to its current address at API operation ``url_name``
+    when ``slug`` is a former one; a 404 otherwise. Every story address of the API goes through it
+    (and so through ``SlugRedirect.objects.resolve``, the article page's own way in)."""
     # Checked before any query: the path takes anything, and PostgreSQL refuses some characters outright.
     destination = SlugRedirect.objects.resolve(slug) if ARTICLE_SLUG.fullmatch(slug) else None
     if destination is None:
         raise Http404(f"No article “{slug[:40]}”.")
     if destination.former:
-        return HttpResponsePermanentRedirect(
-            reverse("api:get_article", kwargs={"slug": destination.article.slug})
-        )
+        return HttpResponsePermanentRedirect(reverse(url_name, kwargs={"slug": destination.article.slug}))
     return destination.article
 
 

@@ -7,14 +7,12 @@ revalidation headers and page caching are the API's (articles/api.py).
 
 from typing import Annotated, Any
 
-from django.http import Http404, HttpResponsePermanentRedirect
-from django.urls import reverse
+from django.http import HttpResponsePermanentRedirect
 from ninja import Router
 from pydantic import WithJsonSchema
 
-from articles.api import api
-from articles.models import SlugRedirect
-from articles.schemas import ARTICLE_SLUG, ArticleSlug, Message
+from articles.api import SLUG_MOVED, api, public_story
+from articles.schemas import ArticleSlug, Message
 from distribution.ninjs import SCHEMA_URI, story_as_ninjs
 
 router = Router(tags=["ninjs"])
@@ -50,25 +48,11 @@ NinjsItem = Annotated[
         "and topics, dates, lead picture with its renditions, corrections and the page's URL, as an "
         "IPTC ninjs 2.2 news item. A former slug of a public story answers 301 to its current one."
     ),
-    openapi_extra={
-        "responses": {
-            "301": {
-                "description": "The story's slug changed; Location is its current address in this API.",
-                "headers": {"Location": {"schema": {"type": "string"}, "required": True}},
-            }
-        }
-    },
+    openapi_extra=SLUG_MOVED,
 )
 def ninjs_story(request, slug: ArticleSlug):
-    # Checked before any query, as for /api/articles/<slug>/: the path takes anything.
-    destination = SlugRedirect.objects.resolve(slug) if ARTICLE_SLUG.fullmatch(slug) else None
-    if destination is None:
-        raise Http404(f"No article “{slug[:40]}”.")
-    if destination.former:
-        return HttpResponsePermanentRedirect(
-            reverse("api:ninjs_story", kwargs={"slug": destination.article.slug})
-        )
-    return story_as_ninjs(destination.article)
+    found = public_story(slug, "api:ninjs_story")
+    return found if isinstance(found, HttpResponsePermanentRedirect) else story_as_ninjs(found)
 
 
 def register():
