@@ -100,7 +100,8 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _valid_date(value, name):
-    value = value.strip()
+    # Exactly as the API's schema says (articles/schemas.py, OptionalDate): a date, or nothing. Not
+    # stripped: a blank such as "\v" is neither, and a date field never sends one.
     if not value:
         return None
     try:
