@@ -318,3 +318,7 @@ def article_ids_from_one(db):
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT setval(pg_get_serial_sequence('articles_article', 'id'), 1, false)")
+
+
+# Real worker processes on the test's database (tests/workers.py), for any test module.
+from tests.workers import shared_database, start_worker  # noqa: E402, F401

@@ -2,20 +2,13 @@
 a subprocess on the test's database) sends to a real hub (an HTTP server of the test's own); the
 editor's request never waits for the hub, and a failing hub is tried again with growing delays."""
 
-import os
-import subprocess
-import sys
 import threading
 import time
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs
 
 import feedparser
 import pytest
-from django.core.management import call_command
-from django.db import connections
 from django_tasks_db.models import DBTaskResult
 
 from articles import publishing
@@ -23,33 +16,10 @@ from articles.models import Article, Status
 from distribution.tasks import AttemptFailed
 from distribution.websub import ping_hub
 from tests.conftest import free_port
+from tests.workers import RETRY_DELAY, wait_until
 
-PROJECT = Path(__file__).resolve().parent.parent
 CHANGELIST = "/admin/articles/article/"
-RETRY_DELAY = 0.5
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def shared_database(transactional_db, tmp_path):
-    """The test database's URL, for the worker process. SQLite's test database lives in memory,
-    where no other process can see it: the test runs on a migrated file instead."""
-    connection = connections["default"]
-    if connection.vendor != "sqlite":
-        info = connection.settings_dict
-        yield f"postgres://{info['USER']}@{info['HOST'] or '127.0.0.1'}:{info['PORT'] or 5432}/{info['NAME']}"
-        return
-    in_memory, name = connection.connection, connection.settings_dict["NAME"]
-    path = tmp_path / "shared.sqlite3"
-    connection.connection = None
-    connection.settings_dict["NAME"] = str(path)
-    call_command("migrate", verbosity=0)
-    try:
-        yield f"sqlite:///{path}"
-    finally:
-        connection.close()
-        connection.settings_dict["NAME"] = name
-        connection.connection = in_memory
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("shared_database")]
 
 
 class Hub:
@@ -83,40 +53,6 @@ class Hub:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
-
-
-def wait_until(condition, timeout=30):
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
-
-
-@pytest.fixture
-def start_worker(shared_database, settings):
-    workers = []
-
-    def start():
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-            "DJANGO_SECRET_KEY": "test-" + uuid.uuid4().hex,
-            "DATABASE_URL": shared_database,
-            "NEWSROOM_SITE_URL": settings.NEWSROOM_SITE_URL,
-            "NEWSROOM_WEBSUB_HUB": settings.NEWSROOM_WEBSUB_HUB or "",
-            "NEWSROOM_TASK_RETRY_DELAY": str(RETRY_DELAY),
-        }
-        command = [sys.executable, "manage.py", "db_worker", "--interval", "0.05", "--no-startup-delay"]
-        process = subprocess.Popen(
-            [*command, "--no-reload"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        workers.append(process)
-        return process
-
-    yield start
-    for process in workers:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture
