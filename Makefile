@@ -37,16 +37,17 @@ run: $(VENV)/.installed .secret_key
 	@echo "  DJANGO_SECRET_KEY=\"\$$(cat .secret_key)\" $(BIN)/python manage.py createsuperuser"
 	@# The task worker runs beside the server and stops with it (Ctrl-C, or the server exiting).
 	@export DJANGO_SECRET_KEY="$$(cat .secret_key)"; \
-	$(BIN)/python manage.py db_worker & worker=$$!; \
+	$(BIN)/python manage.py worker & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-# The background task worker (django-tasks' db_worker): sends what must not hold up an editor's
-# request, such as WebSub pings. `make run` starts one itself; in production run this as its own
+# The background task worker (manage.py worker: django-tasks-db's db_worker and the distribution
+# clock): sends what must not hold up an editor's request, such as newsletters, alerts, webhooks
+# and WebSub pings. `make run` starts one itself; in production run this as its own
 # process (systemd unit, container) beside `make serve`, with the same environment.
 .PHONY: worker
 worker: $(VENV)/.installed .secret_key
-	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python manage.py db_worker
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" $(BIN)/python manage.py worker
 
 # npm's axe-core and lighthouse when Node is there; browser tests say so up front when Chromium is not
 # (they skip then, and CI, which installs it, turns a skip into a failure).

@@ -3,6 +3,7 @@ app's ready() through ``connect()``."""
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models.signals import post_save
 
 from articles import publishing
 from distribution.websub import feeds_of, ping_hub
@@ -17,7 +18,26 @@ def announce_to_hub(sender, article, **kwargs):
     transaction.on_commit(lambda: ping_hub.enqueue(urls))
 
 
+def alert_on_publish(sender, article, **kwargs):
+    """A story marked as a breaking-news alert goes to the alert list when it goes public."""
+    from distribution import alerts
+
+    alerts.send_if_due(article.pk)
+
+
+def alert_on_marking(sender, instance, created, **kwargs):
+    """Marked while already public: the alert goes once the marking is saved."""
+    from distribution import alerts
+
+    if created:
+        transaction.on_commit(lambda: alerts.send_if_due(instance.article_id))
+
+
 def connect():
+    from distribution.models import BreakingAlert
+
+    publishing.story_published.connect(alert_on_publish, dispatch_uid="distribution.alerts.published")
+    post_save.connect(alert_on_marking, sender=BreakingAlert, dispatch_uid="distribution.alerts.marked")
     signals = {
         "published": publishing.story_published,
         "changed": publishing.story_changed,

@@ -5,7 +5,7 @@ secret key unless debug is on, SQLite when DATABASE_URL is absent.
 """
 
 import os
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -334,7 +334,7 @@ OTP_TOTP_ISSUER = NEWSROOM_SITE_NAME
 
 # Background tasks (django-tasks with its database backend): work that must not hold up an editor's
 # request (pinging a WebSub hub, later newsletters and webhooks) is queued in the database and run by
-# `manage.py db_worker` (`make worker`; `make run` starts one beside the server). A failed task is
+# `manage.py worker` (`make worker`; `make run` starts one beside the server). A failed task is
 # tried again after NEWSROOM_TASK_RETRY_DELAY seconds, doubling each time (distribution/tasks.py).
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 NEWSROOM_TASK_RETRY_DELAY = float(os.environ.get("NEWSROOM_TASK_RETRY_DELAY", "30"))
@@ -343,3 +343,40 @@ NEWSROOM_TASK_ATTEMPTS = int(os.environ.get("NEWSROOM_TASK_ATTEMPTS", "6"))
 # WebSub: a hub the feeds name (rel="hub") and that is pinged when a story is published, changed or
 # taken down, so feed readers update in seconds. Unset: no hub link and no pings.
 NEWSROOM_WEBSUB_HUB = os.environ.get("NEWSROOM_WEBSUB_HUB", "").strip() or None
+
+# Email. EMAIL_URL names the SMTP server (smtp://user:password@host:587/?tls=True, smtps://… for
+# implicit TLS; dj-email-url's forms); unset, development prints emails on the console and
+# production hands them to an SMTP server on localhost:25.
+if os.environ.get("EMAIL_URL", "").strip():
+    import dj_email_url
+
+    vars().update(dj_email_url.parse(os.environ["EMAIL_URL"].strip()))
+elif DEBUG:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "30"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{NEWSROOM_SITE_NAME} <newsroom@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Newsletters (distribution/): who they come from, how fast they go out (messages a second; 0 for
+# no limit), how many recipients a sender takes at a time, how long a confirmation link works, when
+# the daily briefing goes out (desk time), how often the distribution clock ticks and how long a
+# mailing's sender may be silent before another picks it up (seconds).
+NEWSROOM_NEWSLETTER_FROM = os.environ.get("NEWSROOM_NEWSLETTER_FROM", DEFAULT_FROM_EMAIL)
+NEWSROOM_NEWSLETTER_RATE = float(os.environ.get("NEWSROOM_NEWSLETTER_RATE", "50"))
+NEWSROOM_NEWSLETTER_BATCH = int(os.environ.get("NEWSROOM_NEWSLETTER_BATCH", "200"))
+NEWSROOM_CONFIRMATION_DAYS = int(os.environ.get("NEWSROOM_CONFIRMATION_DAYS", "3"))
+NEWSROOM_DISTRIBUTION_TICK = float(os.environ.get("NEWSROOM_DISTRIBUTION_TICK", "60"))
+NEWSROOM_MAILING_STALL = float(os.environ.get("NEWSROOM_MAILING_STALL", "120"))
+
+
+def _briefing_time():
+    value = os.environ.get("NEWSROOM_BRIEFING_TIME", "07:00").strip()
+    try:
+        return time.fromisoformat(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"NEWSROOM_BRIEFING_TIME={value!r} is not a time of day such as 07:00."
+        ) from None
+
+
+NEWSROOM_BRIEFING_TIME = _briefing_time()

@@ -17,6 +17,8 @@ urlpatterns = [
     path("news-sitemap.xml", sitemaps.news_sitemap, name="news-sitemap"),
     path("robots.txt", sitemaps.robots_txt, name="robots"),
     path("media/<path:name>", media_file, name="media"),
+    # Newsletters: sign up, confirm, unsubscribe (distribution).
+    path("newsletters/", include("distribution.urls")),
     # A live story's update permalinks and feeds, beside the articles' addresses.
     path("", include("live.urls")),
     path("", include("articles.urls")),

@@ -1,0 +1,1 @@
+from distribution.admin import newsletters  # noqa: F401

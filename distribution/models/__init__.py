@@ -1,0 +1,1 @@
+from distribution.models.newsletters import *  # noqa: F403
