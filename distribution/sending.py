@@ -120,8 +120,6 @@ def _send_pending(mailing):
     try:
         while batch := _next_batch(mailing):
             Mailing.objects.filter(pk=mailing.pk).update(heartbeat_at=timezone.now())
-            if getattr(backend, "connection", True) is None:
-                backend.open()
             for delivery in batch:
                 limit.wait()
                 sent += _deliver(backend, mailing, delivery)
@@ -164,9 +162,8 @@ def _deliver(backend, mailing, delivery):
         return recorded
 
     message = mailing_message(mailing, delivery, delivery.subscriber)
+    _open(backend)
     try:
-        if getattr(backend, "connection", True) is None:
-            backend.open()
         send_recorded(backend, message, record)
         return 1
     except NotRecorded:
@@ -196,6 +193,17 @@ def _deliver(backend, mailing, delivery):
         # server may have it: it stays sent, never risking a second copy.
         backend.close()
         raise SendInterrupted(f"Could not reach the mail server: {error}") from error
+
+
+def _open(backend):
+    """Connect (again) if the backend keeps a connection and has none open."""
+    if getattr(backend, "connection", True) is not None:
+        return
+    try:
+        backend.open()
+    except (smtplib.SMTPException, OSError) as error:
+        where = f"{getattr(backend, 'host', '')}:{getattr(backend, 'port', '')}"
+        raise SendInterrupted(f"Could not reach the mail server at {where}: {error}") from error
 
 
 def _mark(delivery, status, error):

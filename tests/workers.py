@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -54,19 +53,20 @@ def wait_until(condition, timeout=30):
 def start_worker(shared_database, settings):
     workers = []
 
-    def start(**extra_env):
-        """Start a worker; ``extra_env`` adds to (or overrides) its environment."""
+    def start(command="db_worker", **extra_env):
+        """Start a worker (``manage.py worker`` also starts the distribution clock); ``extra_env``
+        adds to (or overrides) its environment."""
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "newsroom.settings",
-            "DJANGO_SECRET_KEY": "test-" + uuid.uuid4().hex,
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,  # links the worker signs work on the site
             "DATABASE_URL": shared_database,
             "NEWSROOM_SITE_URL": settings.NEWSROOM_SITE_URL,
             "NEWSROOM_WEBSUB_HUB": settings.NEWSROOM_WEBSUB_HUB or "",
             "NEWSROOM_TASK_RETRY_DELAY": str(RETRY_DELAY),
             **extra_env,
         }
-        command = [sys.executable, "manage.py", "db_worker", "--interval", "0.05", "--no-startup-delay"]
+        command = [sys.executable, "manage.py", command, "--interval", "0.05", "--no-startup-delay"]
         process = subprocess.Popen(
             [*command, "--no-reload"], cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
