@@ -128,6 +128,15 @@ loadtest-live: $(VENV)/.installed-dev
 bench-live-post: $(VENV)/.installed-dev
 	$(BIN)/python -m perf.live_post_bench
 
+# How fast a newsletter goes out: a real worker sends one mailing to NEWSLETTER_RECIPIENTS through
+# an SMTP server on 127.0.0.1 (SQLite; NEWSLETTER_DATABASE_URL=postgres://… for PostgreSQL).
+.PHONY: bench-newsletter
+NEWSLETTER_RECIPIENTS ?= 5000
+NEWSLETTER_DATABASE_URL ?=
+bench-newsletter: $(VENV)/.installed-dev
+	$(BIN)/python -m perf.newsletter_send_bench --recipients $(NEWSLETTER_RECIPIENTS) \
+		$(if $(NEWSLETTER_DATABASE_URL),--database-url $(NEWSLETTER_DATABASE_URL))
+
 # Requests/s of each page as a ratio to a static file through the same stack, cache on and off,
 # with BENCH_ARTICLES articles (and the lists again with 1,000), BENCH_SECONDS per URL. Reported, not
 # asserted. BENCH_DATABASE_URL and BENCH_REDIS_URL say where (perf/bench.py).
