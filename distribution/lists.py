@@ -4,9 +4,7 @@ or on a topic, sent with the briefing)."""
 
 from dataclasses import dataclass
 
-from taggit.models import Tag
-
-from articles.models import Article, Section
+from articles.models import Article, Section, Tag
 
 BRIEFING = "briefing"
 ALERTS = "alerts"
@@ -47,6 +45,11 @@ def topic_list(tag):
     )
 
 
+def public_topics():
+    """Topics with a public story: a topic only drafts carry is not named to readers."""
+    return Tag.objects.filter(tagged_articles__content_object__in=Article.objects.published()).distinct()
+
+
 def offered():
     """What the sign-up page offers: the briefing, alerts and every section, in navigation order."""
     return [
@@ -66,7 +69,7 @@ def lookup(key):
         section = Section.objects.filter(slug=key.removeprefix(SECTION_PREFIX)).first()
         return section_list(section) if section else None
     if key.startswith(TOPIC_PREFIX):
-        tag = Tag.objects.filter(slug=key.removeprefix(TOPIC_PREFIX)).first()
+        tag = public_topics().filter(slug=key.removeprefix(TOPIC_PREFIX)).first()
         return topic_list(tag) if tag else None
     return None
 

@@ -7,10 +7,10 @@ import signal
 import time
 
 import pytest
-from lxml import html as lxml_html
 from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
+from lxml import html as lxml_html
 
 from articles.models import Status
 from distribution import lists
