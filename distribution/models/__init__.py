@@ -1,0 +1,1 @@
+from distribution.models.webhooks import *  # noqa: F403
