@@ -1,0 +1,1 @@
+from distribution.admin import webhooks  # noqa: F401
