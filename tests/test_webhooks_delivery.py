@@ -230,9 +230,7 @@ def test_a_correction_and_a_takedown_reach_the_partner_as_their_own_events(edito
     assert unpublished["data"] == {"uri": story_uri(story), "slug": story.slug, "id": story.pk}
 
 
-def test_a_delivery_queued_twice_and_raced_by_two_workers_is_posted_once(
-    client, editor, draft, start_sender
-):
+def test_a_delivery_queued_twice_and_raced_by_two_workers_is_posted_once(client, editor, draft, start_sender):
     with Receiver(script=[("sleep", 0.3)]) as receiver:
         endpoint_for(receiver)
         publish_in_admin(client, editor, draft)
