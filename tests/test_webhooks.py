@@ -5,6 +5,9 @@ reporters, and "Send again". An attempt made here (``deliver.call``) is a real P
 on 127.0.0.1 (tests/test_webhooks_delivery.py)."""
 
 import json
+import re
+import shutil
+import subprocess
 from datetime import timedelta
 
 import jsonschema
@@ -23,6 +26,7 @@ from distribution.webhooks.addresses import AddressRefused, check_url
 from distribution.webhooks.messages import signed_headers
 from distribution.webhooks.receivers import queue_deliveries
 from distribution.webhooks.sending import DeliveryFailed, deliver
+from tests.conftest import _missing_service
 from tests.test_webhooks_delivery import Receiver
 
 ENDPOINTS = "/admin/distribution/webhookendpoint/"
@@ -188,6 +192,54 @@ def test_the_request_goes_to_the_checked_address_under_the_endpoints_own_host_na
         deliver.call(delivery.pk)
         [(_, _, headers, _)] = receiver.requests
     assert headers["Host"] == f"localhost:{receiver.port}"
+
+
+@pytest.fixture
+def make_certificate(tmp_path):
+    """A self-signed TLS certificate for ``name``: (certificate file, key file)."""
+    if shutil.which("openssl") is None:
+        _missing_service("openssl is not installed")
+
+    def make(name):
+        cert, key = tmp_path / f"{name}.pem", tmp_path / f"{name}.key"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={name}",
+             "-addext", f"subjectAltName=DNS:{name}", "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        return cert, key
+
+    return make
+
+
+@pytest.mark.parametrize(
+    "named, trusted, outcome",
+    [
+        ("localhost", True, "delivered: 204"),
+        ("localhost", False, "TLS with localhost:{port} failed: self-signed certificate"),
+        ("partner.example", True, "TLS with localhost:{port} failed: hostname 'localhost' doesn't match"),
+    ],
+)
+def test_https_goes_to_the_checked_address_and_wants_a_trusted_certificate_for_the_endpoints_name(
+    development, story, make_certificate, monkeypatch, named, trusted, outcome
+):
+    """The connection goes to 127.0.0.1 (what ``localhost`` resolved to when checked), and the
+    certificate must be trusted and name the endpoint's host."""
+    certificate = make_certificate(named)
+    if trusted:  # the trust store, as OpenSSL reads it, holds the receiver's certificate
+        monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))
+    with Receiver(certificate=certificate) as receiver:
+        delivery = published_delivery(story, url=receiver.url.replace("127.0.0.1", "localhost"))
+        expected = outcome.format(port=receiver.port)
+        if expected.startswith("delivered"):
+            assert deliver.call(delivery.pk) == expected
+            [(_, _, headers, body)] = receiver.requests
+            assert headers["Host"] == f"localhost:{receiver.port}"
+            assert Webhook(delivery.endpoint.secret).verify(body, headers)["type"] == "story.published"
+        else:
+            with pytest.raises(DeliveryFailed, match=re.escape(expected)):
+                deliver.call(delivery.pk)
+            assert receiver.requests == []
 
 
 def test_a_redirect_is_not_followed_even_to_the_same_receiver(development, story):

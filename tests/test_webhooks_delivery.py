@@ -5,6 +5,7 @@ scripts it: failures are retried on the (scaled) Standard Webhooks schedule, a s
 out, a redirect is not followed, and nothing is delivered twice."""
 
 import json
+import ssl
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,14 +32,16 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 class Receiver:
     """A partner's webhook receiver on 127.0.0.1. It records every request (time, path, headers,
     body) and answers each POST with the next of ``script``, then 204: a status code, ``("sleep",
-    seconds)`` to answer 204 that much later, or ``("redirect", location)`` for a 302."""
+    seconds)`` to answer 204 that much later, or ``("redirect", location)`` for a 302. With a
+    ``certificate`` (its file and its key's), it answers over TLS."""
 
-    def __init__(self, script=()):
+    def __init__(self, script=(), certificate=None):
         self.script = list(script)
         self.requests = []
         self.lock = threading.Lock()
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/hooks/newsroom"
+        scheme = "https" if certificate else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.port}/hooks/newsroom"
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -64,6 +67,10 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if certificate:  # (certificate file, key file): answer over TLS
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*certificate)
+            self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
 
     def __enter__(self):
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
