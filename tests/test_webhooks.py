@@ -4,6 +4,7 @@ the admin form and at send time), which event each publishing step makes, what t
 reporters, and "Send again". An attempt made here (``deliver.call``) is a real POST to a receiver
 on 127.0.0.1 (tests/test_webhooks_delivery.py)."""
 
+import io
 import json
 import re
 import shutil
@@ -13,6 +14,7 @@ from datetime import timedelta
 import jsonschema
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.management import call_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from standardwebhooks import Webhook
@@ -445,3 +447,20 @@ def test_send_again_is_for_whoever_manages_the_endpoints(client, django_user_mod
     assert "Send again" not in client.get(DELIVERIES).content.decode()
     client.post(DELIVERIES, {"action": "send_again", "_selected_action": [delivery.pk]})
     assert WebhookDelivery.objects.get().status == DeliveryStatus.FAILED
+
+
+def test_a_delivery_whose_task_was_lost_is_queued_again_once(db, story):
+    long_ago = timezone.now() - timedelta(minutes=10)
+    lost = published_delivery(story)  # its task never queued (no commit here): as if the process died
+    [waiting] = queue_deliveries(WebhookEvent.UPDATED, story)
+    deliver.enqueue(waiting.pk)  # late, but its task is there
+    [sending] = queue_deliveries(WebhookEvent.CORRECTED, story)
+    WebhookDelivery.objects.update(next_attempt_at=long_ago)
+    WebhookDelivery.objects.filter(pk=sending.pk).update(claimed_until=timezone.now() + timedelta(minutes=1))
+
+    out = io.StringIO()
+    call_command("requeue_webhooks", stdout=out)
+    assert out.getvalue() == "1 webhook delivery(ies) queued again.\n"
+    call_command("requeue_webhooks", stdout=out)  # its task is now waiting: nothing more
+    tasks = DBTaskResult.objects.filter(task_path="distribution.webhooks.sending.deliver")
+    assert sorted(task.args_kwargs["args"][0] for task in tasks) == sorted([lost.pk, waiting.pk])

@@ -161,6 +161,11 @@ class WebhookDeliveryQuerySet(models.QuerySet):
             Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
         )
 
+    def stranded(self, now, grace):
+        """Pending deliveries overdue by more than ``grace`` and not being sent: their task may have
+        been lost (a worker stopped mid-send, a process died between the commit and the queueing)."""
+        return self.claimable(now).filter(next_attempt_at__lt=now - grace)
+
     def send_again(self, now=None):
         """Give each failed delivery among these one more attempt, due at once; a delivered or
         pending one is left as it is. Returns the ids to queue."""

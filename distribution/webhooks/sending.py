@@ -9,7 +9,8 @@ endpoint is gone for good), with the reason shown on the endpoint until an edito
 
 A task enqueued twice for the same delivery sends it once (``WebhookDelivery.claim``). A worker
 that dies between sending and recording leaves the delivery claimed for ``LEASE``; after that it is
-sent again with the same ``webhook-id``, which receivers de-duplicate on.
+sent again with the same ``webhook-id``, which receivers de-duplicate on. ``requeue_stranded``
+(``manage.py requeue_webhooks``, from cron) queues again a delivery whose task was lost that way.
 """
 
 import time
@@ -20,7 +21,8 @@ import urllib3
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django_tasks import task
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
 
 from distribution.models import WebhookDelivery
 from distribution.webhooks.addresses import AddressRefused, HostNotFound, check_url
@@ -172,3 +174,24 @@ def queue(delivery_ids):
     """Queue an attempt at each delivery once the transaction commits: the worker sends them."""
     ids = list(delivery_ids)
     transaction.on_commit(lambda: [deliver.enqueue(pk) for pk in ids])
+
+
+def requeue_stranded(now=None, grace=timedelta(minutes=5)):
+    """Queue an attempt at each delivery overdue by more than ``grace`` with no task waiting for it
+    (``WebhookDelivery.objects.stranded``); returns their ids. Safe beside a busy worker: a second
+    task for a delivery sends nothing twice (``WebhookDelivery.claim``)."""
+    now = now or timezone.now()
+    waiting = {
+        arguments["args"][0]
+        for arguments in DBTaskResult.objects.filter(
+            status=TaskResultStatus.READY, task_path=deliver.module_path
+        ).values_list("args_kwargs", flat=True)
+    }
+    ids = [
+        pk
+        for pk in WebhookDelivery.objects.stranded(now, grace).values_list("pk", flat=True)
+        if pk not in waiting
+    ]
+    for pk in ids:
+        deliver.enqueue(pk)
+    return ids
