@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from distribution.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from distribution.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from distribution.webhooks.sending import queue
 
 HEALTH_WINDOW = timedelta(days=7)
@@ -158,6 +158,8 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
 
     @admin.display(description="next attempt / delivered")
     def when(self, obj):
+        if obj.status == DeliveryStatus.PENDING and obj.next_attempt_at is None:
+            return "now"
         return obj.delivered_at or obj.next_attempt_at or "—"
 
     @admin.display(description="last error")

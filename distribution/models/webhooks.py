@@ -157,24 +157,26 @@ class DeliveryStatus(models.TextChoices):
 class WebhookDeliveryQuerySet(models.QuerySet):
     def claimable(self, now):
         """Pending, due, and not being sent by a worker right now (or by one that died mid-send)."""
-        return self.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=now).filter(
-            Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-        )
+        due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+        free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+        return self.filter(due, free, status=DeliveryStatus.PENDING)
 
     def stranded(self, now, grace):
         """Pending deliveries overdue by more than ``grace`` and not being sent: their task may have
         been lost (a worker stopped mid-send, a process died between the commit and the queueing)."""
-        return self.claimable(now).filter(next_attempt_at__lt=now - grace)
+        overdue = Q(next_attempt_at__lt=now - grace) | Q(
+            next_attempt_at__isnull=True, created_at__lt=now - grace
+        )
+        return self.claimable(now).filter(overdue)
 
-    def send_again(self, now=None):
+    def send_again(self):
         """Give each failed delivery among these one more attempt, due at once; a delivered or
         pending one is left as it is. Returns the ids to queue."""
-        now = now or timezone.now()
         with transaction.atomic():
             ids = list(self.filter(status=DeliveryStatus.FAILED).values_list("pk", flat=True))
             self.model.objects.filter(pk__in=ids, status=DeliveryStatus.FAILED).update(
                 status=DeliveryStatus.PENDING,
-                next_attempt_at=now,
+                next_attempt_at=None,
                 max_attempts=models.F("attempts") + 1,
                 claimed_until=None,
             )
@@ -197,7 +199,9 @@ class WebhookDelivery(models.Model):
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     max_attempts = models.PositiveSmallIntegerField(default=MAX_ATTEMPTS)
-    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    # Empty while pending: due at once. Not the web server's "now": a worker whose clock is a
+    # little behind would find a new delivery not yet due. Retries are timed by the workers' clocks.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     # A worker's lease on the delivery while it sends: another task for it waits its turn.
     claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
     delivered_at = models.DateTimeField(null=True, blank=True)
