@@ -128,6 +128,11 @@ def publish_in_admin(client, editor, article):
     assert Article.objects.published().filter(pk=article.pk).exists()
 
 
+def worker_idle():
+    """No task waiting or running: everything the worker was asked to send has been sent."""
+    return not DBTaskResult.objects.filter(status__in=["READY", "RUNNING"]).exists()
+
+
 def attempts_of(delivery):
     return [(attempt.response_code, attempt.error) for attempt in delivery.attempt_log.all()]
 
@@ -167,7 +172,7 @@ def test_a_receiver_failing_then_recovering_gets_the_message_once_after_a_backof
         publish_in_admin(client, editor, draft)
         start_sender()
         wait_until(lambda: WebhookDelivery.objects.get().status == DeliveryStatus.DELIVERED)
-        time.sleep(0.3)  # time for a wrongful extra attempt to arrive, if there were one
+        wait_until(worker_idle)  # a wrongful extra attempt would have been sent by now
         messages = receiver.verified(endpoint.secret)
 
     delivery = WebhookDelivery.objects.get()
@@ -206,8 +211,8 @@ def test_a_redirect_to_a_private_address_is_not_followed_and_is_logged_with_its_
         endpoint_for(receiver)
         publish_in_admin(client, editor, draft)
         start_sender()
+        # Each attempt is logged after its POST was answered: both POSTs are in by then.
         wait_until(lambda: WebhookDelivery.objects.get().attempts >= 2)
-        time.sleep(0.3)
         requests = list(receiver.requests)
 
     expected = "Answered 302 redirecting to http://10.0.0.1/: redirects are not followed."
@@ -247,7 +252,7 @@ def test_a_delivery_queued_twice_and_raced_by_two_workers_is_posted_once(client,
         start_sender()
         start_sender()
         wait_until(lambda: not DBTaskResult.objects.exclude(status__in=["SUCCESSFUL", "FAILED"]).exists())
-        time.sleep(0.3)
+        wait_until(worker_idle)
         assert len(receiver.requests) == 1
 
     delivery.refresh_from_db()
@@ -264,7 +269,7 @@ def test_a_receiver_that_never_recovers_is_given_up_after_the_days_attempts(
         # The whole day (99,305 s) in about five seconds.
         start_sender(scale=0.00005)
         wait_until(lambda: WebhookDelivery.objects.get().status == DeliveryStatus.FAILED, timeout=60)
-        time.sleep(0.3)
+        wait_until(worker_idle)
         assert len(receiver.requests) == 8
 
     delivery = WebhookDelivery.objects.get()
