@@ -15,6 +15,8 @@ import jsonschema
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from standardwebhooks import Webhook
@@ -464,3 +466,19 @@ def test_a_delivery_whose_task_was_lost_is_queued_again_once(db, story):
     call_command("requeue_webhooks", stdout=out)  # its task is now waiting: nothing more
     tasks = DBTaskResult.objects.filter(task_path="distribution.webhooks.sending.deliver")
     assert sorted(task.args_kwargs["args"][0] for task in tasks) == sorted([lost.pk, waiting.pk])
+
+
+def test_the_admin_lists_cost_the_same_queries_for_one_endpoint_or_many(client, editor, story):
+    client.force_login(editor)
+
+    def queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    published_delivery(story)
+    few = queries(ENDPOINTS), queries(DELIVERIES)
+    for n in range(10):
+        endpoint(url=f"https://partner{n}.example.org/hooks")
+    assert len(queue_deliveries(WebhookEvent.PUBLISHED, story)) == 11
+    assert (queries(ENDPOINTS), queries(DELIVERIES)) == few
