@@ -344,6 +344,14 @@ NEWSROOM_TASK_ATTEMPTS = int(os.environ.get("NEWSROOM_TASK_ATTEMPTS", "6"))
 # taken down, so feed readers update in seconds. Unset: no hub link and no pings.
 NEWSROOM_WEBSUB_HUB = os.environ.get("NEWSROOM_WEBSUB_HUB", "").strip() or None
 
+# Webhooks for partners (distribution/webhooks/): only https endpoints on public addresses, unless
+# this is on (development and tests, where the receiver is on 127.0.0.1). Failed deliveries are
+# tried again on the Standard Webhooks schedule (about a day), its waits multiplied by the scale
+# (tests run it in a fraction of a second); an endpoint slower than the timeout (seconds) has failed.
+NEWSROOM_WEBHOOKS_ALLOW_PRIVATE = os.environ.get("NEWSROOM_WEBHOOKS_ALLOW_PRIVATE", str(int(DEBUG))) == "1"
+NEWSROOM_WEBHOOK_RETRY_SCALE = float(os.environ.get("NEWSROOM_WEBHOOK_RETRY_SCALE", "1"))
+NEWSROOM_WEBHOOK_TIMEOUT = float(os.environ.get("NEWSROOM_WEBHOOK_TIMEOUT", "10"))
+
 # Email. EMAIL_URL names the SMTP server (smtp://user:password@host:587/?tls=True, smtps://… for
 # implicit TLS; dj-email-url's forms); unset, development prints emails on the console and
 # production hands them to an SMTP server on localhost:25.

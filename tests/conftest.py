@@ -158,8 +158,10 @@ def _ensure_roles():
             importlib.import_module(f"photos.migrations.{name}").fill_groups(apps)
     if not Group.objects.filter(name="Editor", permissions__content_type__app_label="live").exists():
         importlib.import_module("live.migrations.0002_reporter_and_editor_live_permissions").fill_groups(apps)
+    if not Group.objects.filter(name="Editor", permissions__codename="view_webhookendpoint").exists():
+        importlib.import_module("distribution.migrations.0002_editor_webhook_permissions").fill_groups(apps)
     if not Group.objects.filter(name="Editor", permissions__codename="view_mailing").exists():
-        importlib.import_module("distribution.migrations.0002_editor_newsletter_permissions").fill_groups(apps)
+        importlib.import_module("distribution.migrations.0004_editor_newsletter_permissions").fill_groups(apps)
 
 
 @pytest.fixture

@@ -1,1 +1,1 @@
-from distribution.admin import newsletters  # noqa: F401
+from distribution.admin import newsletters, webhooks  # noqa: F401

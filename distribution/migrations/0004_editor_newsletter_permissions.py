@@ -46,7 +46,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("articles", "0003_reporter_and_editor_groups"),
-        ("distribution", "0001_newsletters"),
+        ("distribution", "0003_newsletters"),
     ]
 
     operations = [migrations.RunPython(grant, revoke)]
