@@ -1,6 +1,7 @@
 """The distribution clock: a task that runs every NEWSROOM_DISTRIBUTION_TICK seconds on the worker
 and does what is due by time rather than by an editor: the daily briefing at its hour, and picking
-up a mailing whose sender stopped (a worker killed mid-send, a machine restarted).
+up a mailing whose sender stopped (a worker killed mid-send, a machine restarted) or a webhook
+delivery whose task was lost.
 
 django-tasks has no periodic tasks, so each tick queues the next. ``manage.py worker`` starts the
 chain when a worker starts; a chain broken by a killed worker is started again by the next one.
@@ -18,6 +19,7 @@ from distribution import briefings
 from distribution.models import Mailing
 from distribution.models.newsletters import MailingStatus
 from distribution.sending import send_mailing
+from distribution.webhooks.sending import requeue_stranded
 
 logger = logging.getLogger(__name__)
 
@@ -29,9 +31,10 @@ def tick():
     try:
         sent = briefings.send_due()
         resumed = resume_stalled()
+        requeued = requeue_stranded()
     finally:
         start(delay=settings.NEWSROOM_DISTRIBUTION_TICK)
-    return f"briefings sent: {len(sent)}, mailings resumed: {len(resumed)}"
+    return f"briefings {len(sent)}, mailings resumed {len(resumed)}, webhooks queued again {len(requeued)}"
 
 
 def start(delay=0):

@@ -482,3 +482,13 @@ def test_the_admin_lists_cost_the_same_queries_for_one_endpoint_or_many(client, 
         endpoint(url=f"https://partner{n}.example.org/hooks")
     assert len(queue_deliveries(WebhookEvent.PUBLISHED, story)) == 11
     assert (queries(ENDPOINTS), queries(DELIVERIES)) == few
+
+
+def test_the_workers_clock_queues_a_lost_delivery_again_without_cron(db, story):
+    from distribution import clock
+
+    lost = published_delivery(story)
+    WebhookDelivery.objects.update(next_attempt_at=timezone.now() - timedelta(minutes=10))
+    assert "webhooks queued again 1" in clock.tick.call()
+    tasks = DBTaskResult.objects.filter(task_path="distribution.webhooks.sending.deliver")
+    assert [task.args_kwargs["args"][0] for task in tasks] == [lost.pk]

@@ -9,7 +9,7 @@ class Command(BaseCommand):
     help = (
         "Queue an attempt at every pending webhook delivery more than five minutes overdue with no "
         "task waiting for it: a worker stopped while sending, or a process died before queueing it. "
-        "Run it every few minutes beside the worker; safe at any time, nothing is sent twice."
+        "manage.py worker's clock does this every tick; safe at any time, nothing is sent twice."
     )
 
     def handle(self, *args, verbosity, **options):
