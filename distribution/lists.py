@@ -4,9 +4,7 @@ or on a topic, sent with the briefing)."""
 
 from dataclasses import dataclass
 
-from taggit.models import Tag
-
-from articles.models import Article, Section
+from articles.models import Article, Section, Tag
 
 BRIEFING = "briefing"
 ALERTS = "alerts"

@@ -6,12 +6,13 @@ is the authority, and it can only ever remove.
 """
 
 from django.db import transaction
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
-from taggit.models import Tag
 
+from articles.models import Article, Tag
 from distribution import lists
 from distribution.sending import send_confirmation
 from distribution.subscribing import (
@@ -34,7 +35,12 @@ def _choices(chosen):
     """The lists the sign-up form offers: the standing ones, the most-used topics, and any list the
     address or the form named."""
     offered = lists.offered()
-    top_tags = Tag.objects.filter(taggedarticle__isnull=False).distinct()[:OFFERED_TOPICS]
+    # The project's own Tag (taggit's stock one is empty here); only topics readers can see stories on.
+    top_tags = (
+        Tag.objects.filter(tagged_articles__content_object__in=Article.objects.published())
+        .annotate(stories=Count("tagged_articles"))
+        .order_by("-stories", "name")[:OFFERED_TOPICS]
+    )
     topics = sorted({lists.topic_list(tag) for tag in top_tags}, key=lambda t: t.title.lower())
     known = {item.key for item in offered + topics}
     extra = [found for key in chosen if key not in known and (found := lists.lookup(key))]
