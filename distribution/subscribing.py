@@ -27,6 +27,7 @@ UNSUBSCRIBE_SALT = "distribution.unsubscribe"
 # to flood an address.
 RESEND_AFTER = timedelta(minutes=2)
 EVERY_LIST = "*"
+ADDRESS_LENGTH = Subscriber._meta.get_field("email").max_length
 
 
 class SubscriptionError(Exception):
@@ -38,6 +39,12 @@ def clean_address(raw):
     address = (raw or "").strip().lower()
     if not address:
         raise SubscriptionError("Enter your email address.")
+    # RFC 5321 caps a deliverable address at 254 characters, and so does Subscriber.email: a longer
+    # one passed validate_email and then failed on PostgreSQL's varchar(254) with a 500.
+    if len(address) > ADDRESS_LENGTH:
+        raise SubscriptionError(
+            f"That address is longer than {ADDRESS_LENGTH} characters, too long for email to reach it."
+        )
     try:
         validate_email(address)
     except ValidationError:

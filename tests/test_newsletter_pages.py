@@ -408,3 +408,29 @@ def test_a_subscriber_s_address_appears_on_no_public_page_feed_sitemap_or_api(cl
         assert files
         for exported in files:
             assert b"hidden.reader" not in exported.read_bytes(), exported
+
+
+def test_an_address_too_long_to_keep_is_refused_not_a_500(client):
+    long_address = "a" * 60 + "@" + ".".join(["b" * 60] * 4) + ".org"
+    assert len(long_address) > 254
+    response = client.post(SIGNUP, {"email": long_address, "list": ["briefing"]})
+    assert response.status_code == 400
+    assert page(response).find(attrs={"role": "alert"}) is not None
+    assert not Subscriber.objects.exists()
+
+
+@pytest.mark.parametrize("key", ["topic:\x00", "section:\x00", "topic:" + "x" * 500, "\x00"])
+def test_odd_list_names_answer_the_page_or_400_never_500(client, key):
+    shown = client.get(SIGNUP, {"list": key})
+    assert shown.status_code == 200
+    assert [box["value"] for box in page(shown).select("input[name=list][checked]")] == ["briefing"]
+    refused = client.post(SIGNUP, {"email": ADDRESS, "list": [key]})
+    assert refused.status_code == 400
+    assert "There is no newsletter called" in page(refused).find(attrs={"role": "alert"}).get_text()
+    assert not Subscriber.objects.exists()
+
+
+def test_an_address_with_a_nul_character_is_refused(client):
+    response = client.post(SIGNUP, {"email": "reader\x00@example.org", "list": ["briefing"]})
+    assert response.status_code == 400
+    assert not Subscriber.objects.exists()
