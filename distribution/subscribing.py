@@ -31,7 +31,12 @@ ADDRESS_LENGTH = Subscriber._meta.get_field("email").max_length
 
 
 class SubscriptionError(Exception):
-    """Something the reader can put right; the message says what."""
+    """Something the reader can put right; the message says what, and ``field`` where: "email" or
+    "list" on the sign-up form, so the form marks that field and not another."""
+
+    def __init__(self, message, *, field="email"):
+        super().__init__(message)
+        self.field = field
 
 
 def clean_address(raw):
@@ -72,10 +77,12 @@ def sign_up(raw_address, list_keys):
     address = clean_address(raw_address)
     keys = list(dict.fromkeys(list_keys))
     if not keys:
-        raise SubscriptionError("Choose at least one newsletter.")
+        raise SubscriptionError("Choose at least one newsletter.", field="list")
     unknown = [key for key in keys if lists.lookup(key) is None]
     if unknown:
-        raise SubscriptionError(f"There is no newsletter called “{unknown[0][:100]}”.")
+        raise SubscriptionError(
+            f"There is no newsletter called “{unknown[0][:100]}”.", field="list"
+        )
     now = timezone.now()
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.select_for_update().get_or_create(email=address)

@@ -62,13 +62,15 @@ def signup(request):
                     pk, keys = done.subscriber.pk, done.list_keys
                     transaction.on_commit(lambda: send_confirmation.enqueue(pk, keys))
         except SubscriptionError as error:
-            return _signup_page(request, chosen, address=address, error=str(error), status=400)
+            return _signup_page(
+                request, chosen, address=address, error=str(error), field=error.field, status=400
+            )
         return redirect("distribution:check-inbox")
     preselected = [key for key in request.GET.getlist("list") if lists.lookup(key)] or [lists.BRIEFING]
     return _signup_page(request, preselected)
 
 
-def _signup_page(request, chosen, *, address="", error="", status=200):
+def _signup_page(request, chosen, *, address="", error="", field="", status=200):
     standing, topics = _choices(chosen)
     context = {
         "standing": standing,
@@ -76,6 +78,7 @@ def _signup_page(request, chosen, *, address="", error="", status=200):
         "chosen": set(chosen),
         "address": address,
         "error": error,
+        "error_field": field,
     }
     return render(request, "distribution/signup.html", context, status=status)
 

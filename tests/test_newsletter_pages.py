@@ -212,19 +212,19 @@ def test_signing_up_twice_within_two_minutes_sends_one_email(
 
 
 @pytest.mark.parametrize(
-    ("email", "lists", "message"),
+    ("email", "lists", "message", "field"),
     [
-        ("not-an-address", ["briefing"], "is not an email address we can send to"),
-        ("someone@mailinator.com", ["briefing"], "disposable"),
-        ("someone@eu.mailinator.com", ["briefing"], "disposable"),
-        ("", ["briefing"], "Enter your email address"),
-        ("kept@example.org", [], "Choose at least one newsletter"),
-        ("kept@example.org", ["topic:no-such-topic"], "There is no newsletter called"),
-        ("kept@example.org", ["newspaper"], "There is no newsletter called"),
+        ("not-an-address", ["briefing"], "is not an email address we can send to", "email"),
+        ("someone@mailinator.com", ["briefing"], "disposable", "email"),
+        ("someone@eu.mailinator.com", ["briefing"], "disposable", "email"),
+        ("", ["briefing"], "Enter your email address", "email"),
+        ("kept@example.org", [], "Choose at least one newsletter", "list"),
+        ("kept@example.org", ["topic:no-such-topic"], "There is no newsletter called", "list"),
+        ("kept@example.org", ["newspaper"], "There is no newsletter called", "list"),
     ],
 )
 def test_a_bad_signup_is_refused_with_the_message_by_the_field(
-    client, db, email, lists, message, django_capture_on_commit_callbacks
+    client, email, lists, message, field, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(SIGNUP, {"email": email, "list": lists})
@@ -232,10 +232,18 @@ def test_a_bad_signup_is_refused_with_the_message_by_the_field(
     html = page(response)
     alert = html.find(attrs={"role": "alert"})
     assert alert is not None and message in alert.get_text()
-    field = html.find("input", attrs={"name": "email"})
-    assert field["value"] == email
-    assert field["aria-invalid"] == "true" and field["aria-describedby"] == alert["id"]
-    assert alert.find_parent("form") is field.find_parent("form")
+    email_input = html.find("input", attrs={"name": "email"})
+    assert email_input["value"] == email
+    fieldset = html.find("fieldset")
+    # The field at fault, and only that one, is marked, described by the message and focused.
+    at_fault, other = (email_input, fieldset) if field == "email" else (fieldset, email_input)
+    assert at_fault["aria-describedby"] == alert["id"]
+    assert not other.has_attr("aria-describedby")
+    assert email_input.has_attr("aria-invalid") is (field == "email")
+    focused = html.select("[autofocus]")
+    assert len(focused) == 1
+    assert focused[0] is email_input if field == "email" else focused[0].find_parent("fieldset") is fieldset
+    assert alert.find_parent("form") is email_input.find_parent("form")
     assert not Subscriber.objects.exists() and not Subscription.objects.exists()
     assert DBTaskResult.objects.count() == 0 and mail.outbox == []
 
