@@ -80,9 +80,7 @@ def sign_up(raw_address, list_keys):
         raise SubscriptionError("Choose at least one newsletter.", field="list")
     unknown = [key for key in keys if lists.lookup(key) is None]
     if unknown:
-        raise SubscriptionError(
-            f"There is no newsletter called “{unknown[0][:100]}”.", field="list"
-        )
+        raise SubscriptionError(f"There is no newsletter called “{unknown[0][:100]}”.", field="list")
     now = timezone.now()
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.select_for_update().get_or_create(email=address)
