@@ -183,8 +183,12 @@ def unsubscribe_page(request, token):
             signup=True,
         )
     current = list(subscriber.subscriptions.values_list("list_key", flat=True))
+    named = None if list_key == EVERY_LIST else lists.lookup_title(list_key)
+    # A second visit, after leaving the list, says so instead of offering to unsubscribe again.
+    on_it = list_key in current
     context = {
-        "this_list": None if list_key == EVERY_LIST else lists.lookup_title(list_key),
+        "this_list": named if on_it else None,
+        "left_list": None if on_it else named,
         "others": [
             title for key, title in zip(current, lists.titles(current), strict=True) if key != list_key
         ],

@@ -442,3 +442,25 @@ def test_an_address_with_a_nul_character_is_refused(client):
     response = client.post(SIGNUP, {"email": "reader\x00@example.org", "list": ["briefing"]})
     assert response.status_code == 400
     assert not Subscriber.objects.exists()
+
+
+def test_an_unsubscribe_link_for_a_list_already_left_says_so(client):
+    subscriber = subscribed(keys=("briefing", "alerts"))
+    path = path_of(unsubscribe_url(subscriber, "briefing"))
+    client.post(path)
+    response = client.get(path)
+    assert response.status_code == 200
+    html = page(response)
+    text = html.get_text(" ")
+    assert "no longer get The daily briefing" in text
+    assert html.find("button", string="Unsubscribe") is None
+    assert "Breaking news" in text  # still offered: leave everything, or be forgotten
+    assert client.post(path).status_code == 200
+    assert list(subscriber.subscriptions.values_list("list_key", flat=True)) == ["alerts"]
+
+
+def test_a_confirmation_link_of_a_forgotten_address_does_not_work(client, signed_up):
+    path = confirm_path(signed_up())
+    Subscriber.objects.get().delete()
+    response = client.post(path)
+    assert response.status_code == 400 and "does not work" in page(response).find("h1").get_text()
