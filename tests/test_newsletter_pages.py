@@ -464,3 +464,23 @@ def test_a_confirmation_link_of_a_forgotten_address_does_not_work(client, signed
     Subscriber.objects.get().delete()
     response = client.post(path)
     assert response.status_code == 400 and "does not work" in page(response).find("h1").get_text()
+
+
+def test_a_topic_named_in_the_address_is_offered_beyond_the_most_used(client, make_article):
+    for n in range(14):
+        make_article(tags=[f"Common topic {n:02d}", "Everywhere"])
+    make_article(tags=["Rare topic"])
+    html = page(client.get(SIGNUP))
+    offered = [box["value"] for box in html.select("input[name=list]")]
+    assert "topic:everywhere" in offered and "topic:rare-topic" not in offered
+    html = page(client.get(SIGNUP, {"list": "topic:rare-topic"}))
+    assert [box["value"] for box in html.select("input[name=list][checked]")] == ["topic:rare-topic"]
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_signup_page_query_count_is_flat(client, make_article, django_assert_num_queries, count):
+    for n in range(count):
+        make_article(section=f"Section {n}", tags=[f"Topic {n}"])
+    with django_assert_num_queries(3):  # sections, topics, the navigation
+        response = client.get(SIGNUP)
+    assert response.status_code == 200
