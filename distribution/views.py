@@ -115,9 +115,17 @@ def confirmation(request, token):
     else:
         outcome, subscriber = check_confirmation(token)
         if outcome == Confirmation.CONFIRMED:
-            pending = subscriber.subscriptions.filter(confirmed_at__isnull=True).values_list(
-                "list_key", flat=True
+            pending = list(
+                subscriber.subscriptions.filter(confirmed_at__isnull=True).values_list("list_key", flat=True)
             )
+            if not pending:
+                # Signed up again for lists already confirmed: nothing to ask, so no empty "You asked for".
+                confirmed = subscriber.subscriptions.confirmed().values_list("list_key", flat=True)
+                return message_page(
+                    request,
+                    "You are subscribed",
+                    "Your newsletters were confirmed already: " + ", ".join(lists.titles(confirmed)) + ".",
+                )
             return render(request, "distribution/confirm.html", {"titles": lists.titles(pending)})
     return _confirmation_problem(request, outcome)
 

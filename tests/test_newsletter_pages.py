@@ -484,3 +484,14 @@ def test_signup_page_query_count_is_flat(client, make_article, django_assert_num
     with django_assert_num_queries(3):  # sections, topics, the navigation
         response = client.get(SIGNUP)
     assert response.status_code == 200
+
+
+def test_a_link_for_lists_already_confirmed_says_so_instead_of_an_empty_list(client, signed_up):
+    subscribed(keys=("briefing",))
+    path = confirm_path(signed_up())
+    shown = client.get(path)
+    assert shown.status_code == 200
+    html = page(shown)
+    assert "already" in html.find("main").get_text(" ") and "The daily briefing" in html.get_text(" ")
+    assert html.find("main").find("button", string=re.compile("Yes")) is None
+    assert client.post(path).status_code == 200
