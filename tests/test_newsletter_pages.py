@@ -495,3 +495,12 @@ def test_a_link_for_lists_already_confirmed_says_so_instead_of_an_empty_list(cli
     assert "already" in html.find("main").get_text(" ") and "The daily briefing" in html.get_text(" ")
     assert html.find("main").find("button", string=re.compile("Yes")) is None
     assert client.post(path).status_code == 200
+
+
+def test_signing_up_does_not_tell_who_is_subscribed_already(client):
+    subscribed("known@example.org", keys=("briefing",))
+    known = sign_up(client, "known@example.org")
+    unknown = sign_up(client, "stranger@example.org")
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    assert client.get(known["Location"]).content == client.get(unknown["Location"]).content

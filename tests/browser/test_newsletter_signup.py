@@ -94,12 +94,15 @@ def _pending_link(make_article):
     return subscriber, re.sub(r"^https?://[^/]+", "", link)
 
 
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("name", ["signup", "signup-error", "confirm", "unsubscribe", "unsubscribed"])
-def test_newsletter_pages_have_no_axe_violations(name, scheme, page_factory, make_article, axe_script):
+def test_newsletter_pages_have_no_axe_violations(
+    name, scheme, viewport, page_factory, make_article, axe_script
+):
     subscriber, confirm_path = _pending_link(make_article)
     Subscription.objects.create(subscriber=subscriber, list_key="alerts", confirmed_at=timezone.now())
-    page = page_factory(viewport={"width": 375, "height": 812}, color_scheme=scheme, bypass_csp=True)
+    page = page_factory(viewport=accessibility.VIEWPORTS[viewport], color_scheme=scheme, bypass_csp=True)
     leave = re.sub(r"^https?://[^/]+", "", unsubscribe_url(subscriber, "alerts"))
     if name == "signup":
         page.goto("/newsletters/?list=topic:trade-talks")
@@ -120,4 +123,6 @@ def test_newsletter_pages_have_no_axe_violations(name, scheme, page_factory, mak
         expect(page.get_by_role("heading", level=1)).to_have_text("You are unsubscribed")
     page.add_script_tag(path=str(axe_script))
     results = page.evaluate("options => axe.run(document, options)", AXE_OPTIONS)
-    assert results["violations"] == [], f"{name} ({scheme}):\n{accessibility.describe(results['violations'])}"
+    assert results["violations"] == [], (
+        f"{name} ({viewport}, {scheme}):\n{accessibility.describe(results['violations'])}"
+    )
