@@ -61,6 +61,10 @@ def offered():
 
 def lookup(key):
     """The list a key names, or None when it names none (a section or topic that does not exist)."""
+    # A key comes from the query string or the form: PostgreSQL refuses a NUL in a query (DataError,
+    # a 500), and no slug holds one.
+    if "\x00" in key:
+        return None
     if key == BRIEFING:
         return BRIEFING_LIST
     if key == ALERTS:

@@ -27,10 +27,18 @@ UNSUBSCRIBE_SALT = "distribution.unsubscribe"
 # to flood an address.
 RESEND_AFTER = timedelta(minutes=2)
 EVERY_LIST = "*"
+# More than the form ever offers: a request naming hundreds of lists is refused before each is looked up.
+MAX_LISTS = 60
+ADDRESS_LENGTH = Subscriber._meta.get_field("email").max_length
 
 
 class SubscriptionError(Exception):
-    """Something the reader can put right; the message says what."""
+    """Something the reader can put right; the message says what, and ``field`` where: "email" or
+    "list" on the sign-up form, so the form marks that field and not another."""
+
+    def __init__(self, message, *, field="email"):
+        super().__init__(message)
+        self.field = field
 
 
 def clean_address(raw):
@@ -38,6 +46,12 @@ def clean_address(raw):
     address = (raw or "").strip().lower()
     if not address:
         raise SubscriptionError("Enter your email address.")
+    # RFC 5321 caps a deliverable address at 254 characters, and so does Subscriber.email: a longer
+    # one passed validate_email and then failed on PostgreSQL's varchar(254) with a 500.
+    if len(address) > ADDRESS_LENGTH:
+        raise SubscriptionError(
+            f"That address is longer than {ADDRESS_LENGTH} characters, too long for email to reach it."
+        )
     try:
         validate_email(address)
     except ValidationError:
@@ -65,10 +79,12 @@ def sign_up(raw_address, list_keys):
     address = clean_address(raw_address)
     keys = list(dict.fromkeys(list_keys))
     if not keys:
-        raise SubscriptionError("Choose at least one newsletter.")
+        raise SubscriptionError("Choose at least one newsletter.", field="list")
+    if len(keys) > MAX_LISTS:
+        raise SubscriptionError(f"Choose at most {MAX_LISTS} newsletters at a time.", field="list")
     unknown = [key for key in keys if lists.lookup(key) is None]
     if unknown:
-        raise SubscriptionError(f"There is no newsletter called “{unknown[0][:100]}”.")
+        raise SubscriptionError(f"There is no newsletter called “{unknown[0][:100]}”.", field="list")
     now = timezone.now()
     with transaction.atomic():
         subscriber, _ = Subscriber.objects.select_for_update().get_or_create(email=address)

@@ -16,6 +16,7 @@ from distribution import lists
 from distribution.sending import send_confirmation
 from distribution.subscribing import (
     EVERY_LIST,
+    MAX_LISTS,
     Confirmation,
     SubscriptionError,
     check_confirmation,
@@ -38,10 +39,14 @@ def _choices(chosen):
     top_tags = top_tags[:OFFERED_TOPICS]
     topics = sorted({lists.topic_list(tag) for tag in top_tags}, key=lambda t: t.title.lower())
     known = {item.key for item in offered + topics}
-    extra = [found for key in chosen if key not in known and (found := lists.lookup(key))]
-    return offered, sorted(
-        topics + [e for e in extra if e.key.startswith(lists.TOPIC_PREFIX)], key=lambda t: t.title
-    )
+    # Topics the address or the form named beyond those, all in one query (at most MAX_LISTS of them).
+    named = [
+        key.removeprefix(lists.TOPIC_PREFIX)
+        for key in chosen[:MAX_LISTS]
+        if key.startswith(lists.TOPIC_PREFIX) and key not in known and "\x00" not in key
+    ]
+    extra = [lists.topic_list(tag) for tag in lists.public_topics().filter(slug__in=named)] if named else []
+    return offered, sorted(topics + extra, key=lambda t: t.title)
 
 
 @never_cache
@@ -57,13 +62,15 @@ def signup(request):
                     pk, keys = done.subscriber.pk, done.list_keys
                     transaction.on_commit(lambda: send_confirmation.enqueue(pk, keys))
         except SubscriptionError as error:
-            return _signup_page(request, chosen, address=address, error=str(error), status=400)
+            return _signup_page(
+                request, chosen, address=address, error=str(error), field=error.field, status=400
+            )
         return redirect("distribution:check-inbox")
     preselected = [key for key in request.GET.getlist("list") if lists.lookup(key)] or [lists.BRIEFING]
     return _signup_page(request, preselected)
 
 
-def _signup_page(request, chosen, *, address="", error="", status=200):
+def _signup_page(request, chosen, *, address="", error="", field="", status=200):
     standing, topics = _choices(chosen)
     context = {
         "standing": standing,
@@ -71,6 +78,7 @@ def _signup_page(request, chosen, *, address="", error="", status=200):
         "chosen": set(chosen),
         "address": address,
         "error": error,
+        "error_field": field,
     }
     return render(request, "distribution/signup.html", context, status=status)
 
@@ -107,9 +115,17 @@ def confirmation(request, token):
     else:
         outcome, subscriber = check_confirmation(token)
         if outcome == Confirmation.CONFIRMED:
-            pending = subscriber.subscriptions.filter(confirmed_at__isnull=True).values_list(
-                "list_key", flat=True
+            pending = list(
+                subscriber.subscriptions.filter(confirmed_at__isnull=True).values_list("list_key", flat=True)
             )
+            if not pending:
+                # Signed up again for lists already confirmed: nothing to ask, so no empty "You asked for".
+                confirmed = subscriber.subscriptions.confirmed().values_list("list_key", flat=True)
+                return message_page(
+                    request,
+                    "You are subscribed",
+                    "Your newsletters were confirmed already: " + ", ".join(lists.titles(confirmed)) + ".",
+                )
             return render(request, "distribution/confirm.html", {"titles": lists.titles(pending)})
     return _confirmation_problem(request, outcome)
 
@@ -175,8 +191,12 @@ def unsubscribe_page(request, token):
             signup=True,
         )
     current = list(subscriber.subscriptions.values_list("list_key", flat=True))
+    named = None if list_key == EVERY_LIST else lists.lookup_title(list_key)
+    # A second visit, after leaving the list, says so instead of offering to unsubscribe again.
+    on_it = list_key in current
     context = {
-        "this_list": None if list_key == EVERY_LIST else lists.lookup_title(list_key),
+        "this_list": named if on_it else None,
+        "left_list": None if on_it else named,
         "others": [
             title for key, title in zip(current, lists.titles(current), strict=True) if key != list_key
         ],

@@ -79,6 +79,9 @@ def test_add_article_with_byline_tags_and_correction(editor_client, make_section
         # The live-coverage inline that live adds, left empty: not a live story.
         "live-TOTAL_FORMS": "0",
         "live-INITIAL_FORMS": "0",
+        # The breaking-news alert box that distribution adds, left empty: no alert.
+        "breaking_alert-TOTAL_FORMS": "0",
+        "breaking_alert-INITIAL_FORMS": "0",
     }
     response = editor_client.post("/admin/articles/article/add/", data)
     problems = re.findall(r"errorlist[^>]*>(.*?)</ul>", response.content.decode(), re.S)

@@ -48,7 +48,6 @@ def wait_until(condition, timeout=30):
         time.sleep(0.05)
 
 
-
 @pytest.fixture
 def start_worker(shared_database, settings):
     workers = []
@@ -77,5 +76,3 @@ def start_worker(shared_database, settings):
     for process in workers:
         process.terminate()
         process.wait(timeout=10)
-
-
