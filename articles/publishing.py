@@ -18,6 +18,10 @@ saves:
 - ``story_unpublished(article, by, deleted)``: a public story left the public site: unpublished,
   rescheduled to a later time, or deleted (``deleted`` is True; the instance keeps its fields).
 
+Apps with feeds of their own say when one changed with ``feed_changed(urls)`` (``urls``: the feeds'
+absolute addresses; a live story's update changes its live feeds), after the commit, so the WebSub
+hub hears of those feeds as of the stories'.
+
 Each is sent once per transition: ``Article.announced`` remembers that a story's going public was
 announced, so a second save, a second worker or a re-run import never announces it twice. Receivers
 run after the commit, so they never see a change that was rolled back, and a failing receiver is
@@ -57,6 +61,7 @@ logger = logging.getLogger(__name__)
 story_published = Signal()
 story_changed = Signal()
 story_unpublished = Signal()
+feed_changed = Signal()
 
 # Articles read back at a time to announce a batch write.
 _ANNOUNCE_CHUNK = 200

@@ -18,6 +18,12 @@ def announce_to_hub(sender, article, **kwargs):
     transaction.on_commit(lambda: ping_hub.enqueue(urls))
 
 
+def announce_feeds_to_hub(sender, urls, **kwargs):
+    """Another app's feeds changed (a live story's update): ping the hub for them too."""
+    if settings.NEWSROOM_WEBSUB_HUB and urls:
+        ping_hub.enqueue(list(urls))
+
+
 def alert_on_publish(sender, article, **kwargs):
     """A story marked as a breaking-news alert goes to the alert list when it goes public."""
     from distribution import alerts
@@ -36,6 +42,7 @@ def alert_on_marking(sender, instance, created, **kwargs):
 def connect():
     from distribution.models import BreakingAlert
 
+    publishing.feed_changed.connect(announce_feeds_to_hub, dispatch_uid="distribution.websub.feeds")
     publishing.story_published.connect(alert_on_publish, dispatch_uid="distribution.alerts.published")
     post_save.connect(alert_on_marking, sender=BreakingAlert, dispatch_uid="distribution.alerts.marked")
     signals = {

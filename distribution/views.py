@@ -191,6 +191,13 @@ def unsubscribe_page(request, token):
             signup=True,
         )
     current = list(subscriber.subscriptions.values_list("list_key", flat=True))
+    if not current:
+        return message_page(
+            request,
+            "You are not subscribed",
+            "This address is on none of our newsletters any more: there is nothing to unsubscribe from.",
+            signup=True,
+        )
     named = None if list_key == EVERY_LIST else lists.lookup_title(list_key)
     # A second visit, after leaving the list, says so instead of offering to unsubscribe again.
     on_it = list_key in current

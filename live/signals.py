@@ -2,10 +2,13 @@
 feeds and updates, the front page), through articles' page scopes, never the whole cache. The same
 change moves the story's ``last_change_at`` on, which polling clients are answered from."""
 
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.urls import reverse
 from django.utils import timezone
 
-from articles import caching
+from articles import caching, publishing
+from articles.addresses import absolute_url
 from articles.models import Article
 from live.models import LiveStory, LiveUpdate, RemovedUpdate
 
@@ -23,6 +26,14 @@ def story_changed(story_pk, now=None):
     LiveStory.objects.filter(pk=story_pk).update(last_change_at=now or timezone.now())
     if story.article.is_released:
         caching.bump_scopes(story.scope_keys())
+        announce_feeds(story.article.slug)
+
+
+def announce_feeds(slug):
+    """Tell whoever follows feeds (WebSub, through publishing.feed_changed) that this story's live
+    feeds changed, once the transaction commits."""
+    urls = [absolute_url(reverse(name, kwargs={"slug": slug})) for name in ("live:feed", "live:feed-atom")]
+    transaction.on_commit(lambda: publishing.feed_changed.send(sender=LiveStory, urls=urls))
 
 
 def update_saved(sender, instance, created=False, **kwargs):

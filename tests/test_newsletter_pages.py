@@ -515,3 +515,13 @@ def test_a_sign_up_naming_hundreds_of_lists_is_refused_before_looking_each_up(
     assert response.status_code == 400
     assert "Choose at most 60 newsletters" in response.content.decode()
     assert not Subscriber.objects.exists()
+
+
+def test_an_every_list_link_for_a_reader_on_no_list_says_so_and_offers_nothing_to_press(client):
+    from distribution.subscribing import EVERY_LIST, unsubscribe_token
+
+    subscriber = Subscriber.objects.create(email="left@readers.example")
+    response = client.get(f"/newsletters/unsubscribe/{unsubscribe_token(subscriber, EVERY_LIST)}/")
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "on none of our newsletters" in page and "Unsubscribe from everything" not in page

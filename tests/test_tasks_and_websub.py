@@ -191,3 +191,21 @@ def test_a_live_storys_feeds_name_the_hub(client, make_article, settings):
         links = {link.rel: link.href for link in feedparser.parse(client.get(path).content).feed.links}
         assert links["hub"] == "https://hub.example.org/"
         assert links["self"] == f"http://testserver{path}"
+
+
+def test_a_published_live_update_pings_the_hub_for_the_live_feeds_and_a_draft_does_not(
+    make_article, settings
+):
+    from live.models import LiveStory, LiveUpdate, UpdateStatus
+
+    settings.NEWSROOM_WEBSUB_HUB = "https://hub.example.org/"
+    story = LiveStory.objects.create(article=make_article("Summit, live"))
+    before = pings().count()
+    LiveUpdate.objects.create(story=story, body="Still talking.", status=UpdateStatus.DRAFT)
+    assert pings().count() == before  # no reader sees a draft: no feed changed
+    LiveUpdate.objects.create(story=story, body="Leaders emerge.", status=UpdateStatus.PUBLISHED)
+    slug = story.article.slug
+    assert pings().last().args_kwargs["args"][0] == [
+        f"http://testserver/feeds/live/{slug}/",
+        f"http://testserver/feeds/live/{slug}/atom/",
+    ]
