@@ -74,7 +74,7 @@ def unsubscribe_url(subscriber, list_key):
     return absolute_url(reverse("distribution:unsubscribe", args=[token]))
 
 
-def mailing_message(mailing, delivery, subscriber, connection=None):
+def mailing_message(mailing, delivery, subscriber, connection=None, list_title=None):
     """The email of ``mailing`` for one recipient: their own unsubscribe link in the body and in the
     List-Unsubscribe headers (one click, RFC 8058), and a Message-ID that names the delivery."""
     leave = unsubscribe_url(subscriber, mailing.list_key)
@@ -87,7 +87,8 @@ def mailing_message(mailing, delivery, subscriber, connection=None):
         headers={
             "List-Unsubscribe": f"<{leave}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            "List-Id": f"{lists.lookup_title(mailing.list_key)} <{_list_id(mailing.list_key)}>",
+            # The sender passes the title, looked up once per mailing rather than once per recipient.
+            "List-Id": f"{list_title or lists.lookup_title(mailing.list_key)} <{_list_id(mailing.list_key)}>",
             "Message-ID": f"<mailing-{mailing.pk}.delivery-{delivery.pk}@{_domain()}>",
             "Auto-Submitted": "auto-generated",
             "Precedence": "bulk",

@@ -22,6 +22,7 @@ from django.core.mail import get_connection
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from distribution import lists
 from distribution.emails import mailing_message
 from distribution.models import Delivery, Mailing, Subscription
 from distribution.models.newsletters import DeliveryStatus, MailingKind, MailingStatus
@@ -116,13 +117,14 @@ def _write_down_recipients(mailing):
 def _send_pending(mailing):
     limit = RateLimit(settings.NEWSROOM_NEWSLETTER_RATE)
     backend = get_connection()
+    list_title = lists.lookup_title(mailing.list_key)
     sent = 0
     try:
         while batch := _next_batch(mailing):
             Mailing.objects.filter(pk=mailing.pk).update(heartbeat_at=timezone.now())
             for delivery in batch:
                 limit.wait()
-                sent += _deliver(backend, mailing, delivery)
+                sent += _deliver(backend, mailing, delivery, list_title)
     finally:
         backend.close()
     return sent
@@ -148,7 +150,7 @@ def _next_batch(mailing):
     return [d for d in pending if d.subscriber_id in still_subscribed]
 
 
-def _deliver(backend, mailing, delivery):
+def _deliver(backend, mailing, delivery, list_title):
     """Send one recipient's message; 1 if it went, 0 if not. Raises SendInterrupted to stop the run."""
     recorded = False
 
@@ -161,7 +163,7 @@ def _deliver(backend, mailing, delivery):
         )
         return recorded
 
-    message = mailing_message(mailing, delivery, delivery.subscriber)
+    message = mailing_message(mailing, delivery, delivery.subscriber, list_title=list_title)
     _open(backend)
     try:
         send_recorded(backend, message, record)
