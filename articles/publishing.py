@@ -18,6 +18,10 @@ saves:
 - ``story_unpublished(article, by, deleted)``: a public story left the public site: unpublished,
   rescheduled to a later time, or deleted (``deleted`` is True; the instance keeps its fields).
 
+A story announced with many others (an import's batch, scheduled stories released together) comes
+with ``batch``, a ``Batch`` of their ids, so that a receiver which looks something up per story can
+look it up once for all of them (``batch.memo``); a single story's announcement has no ``batch``.
+
 Apps with feeds of their own say when one changed with ``feed_changed(urls)`` (``urls``: the feeds'
 absolute addresses; a live story's update changes its live feeds), after the commit, so the WebSub
 hub hears of those feeds as of the stories'.
@@ -299,10 +303,26 @@ def _announce_many(signal, found, by):
             return
         pks = list(changes_by_pk)
         for start in range(0, len(pks), _ANNOUNCE_CHUNK):
-            for article in Article.objects.filter(pk__in=pks[start : start + _ANNOUNCE_CHUNK]).order_by("pk"):
-                _Announcement(signal, article, by, set(changes_by_pk[article.pk])).send()
+            batch = Batch(pks[start : start + _ANNOUNCE_CHUNK])
+            for article in Article.objects.filter(pk__in=batch.pks).order_by("pk"):
+                _Announcement(signal, article, by, set(changes_by_pk[article.pk]), batch=batch).send()
 
     transaction.on_commit(send)
+
+
+class Batch:
+    """The ids of stories announced together; ``memo`` keeps what a receiver looked up for all of
+    them, so an import of a million stories does not cost each receiver a query per story."""
+
+    def __init__(self, pks):
+        self.pks = list(pks)
+        self._memo = {}
+
+    def memo(self, key, compute):
+        """``compute()`` the first time ``key`` is asked for in this batch; its value after that."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
 
 @dataclass
@@ -312,6 +332,7 @@ class _Announcement:
     by: object
     changes: set = field(default_factory=set)
     deleted: bool = False
+    batch: Batch | None = None
 
     def send(self):
         self.article.__dict__.pop("_announcement", None)
@@ -321,6 +342,8 @@ class _Announcement:
             extra = {"deleted": self.deleted}
         else:
             extra = {}
+        if self.batch is not None:
+            extra["batch"] = self.batch
         for receiver, outcome in self.signal.send_robust(Article, article=self.article, by=self.by, **extra):
             if isinstance(outcome, Exception):
                 logger.error(

@@ -24,10 +24,22 @@ def announce_feeds_to_hub(sender, urls, **kwargs):
         ping_hub.enqueue(list(urls))
 
 
-def alert_on_publish(sender, article, **kwargs):
+def alert_on_publish(sender, article, batch=None, **kwargs):
     """A story marked as a breaking-news alert goes to the alert list when it goes public."""
     from distribution import alerts
+    from distribution.models import BreakingAlert
 
+    if batch is not None:  # many at once (an import): one look for the batch's waiting alerts
+        waiting = batch.memo(
+            "distribution.alerts.waiting",
+            lambda: set(
+                BreakingAlert.objects.filter(article_id__in=batch.pks, mailing__isnull=True).values_list(
+                    "article_id", flat=True
+                )
+            ),
+        )
+        if article.pk not in waiting:
+            return
     alerts.send_if_due(article.pk)
 
 

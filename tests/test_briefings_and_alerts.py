@@ -23,6 +23,9 @@ from distribution.models import (
     Mailing,
     Subscriber,
     Subscription,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
 )
 from distribution.models.newsletters import BriefingStatus, DeliveryStatus, MailingKind, MailingStatus
 from distribution.sending import RateLimit, send_mailing, start_mailing
@@ -252,3 +255,34 @@ def test_the_rate_limit_spaces_messages_out():
     for _ in range(11):
         limit.wait()
     assert clock_time.monotonic() - started >= 0.19  # ten gaps of 1/50 s
+
+
+def test_stories_released_together_get_their_alert_and_webhooks_for_a_fixed_number_of_lookups(
+    make_article, editor, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    """An import or the clock announces many stories at once: the alert and webhook receivers look
+    up what waits for them once per batch, not once per story (a million-story import paid two
+    queries and two commits a story for it), and still act on each story that needs it."""
+    subscribe("alerts@readers.example", list_key=lists.ALERTS)
+    WebhookEndpoint.objects.create(
+        name="Wire partner", url="https://partner.example.org/hooks", events=[WebhookEvent.PUBLISHED]
+    )
+    soon = timezone.now() + timedelta(minutes=5)
+    stories = [make_article(f"Story {n}", published_at=soon) for n in range(40)]
+    BreakingAlert.objects.create(article=stories[7], requested_by=editor)
+    with time_machine.travel(soon + timedelta(seconds=1)):
+        with django_capture_on_commit_callbacks(execute=True):
+            assert len(publishing.release_due()) == 40
+    [mailing] = Mailing.objects.filter(kind=MailingKind.ALERT)
+    assert mailing.article == stories[7]
+    assert WebhookDelivery.objects.filter(event=WebhookEvent.PUBLISHED).count() == 40
+
+    # The same with nothing waiting for them: the receivers' lookups do not grow with the stories.
+    WebhookEndpoint.objects.all().delete()
+    later = soon + timedelta(hours=1)
+    for n in range(40):
+        make_article(f"Later story {n}", published_at=later)
+    with time_machine.travel(later + timedelta(seconds=1)):
+        with django_assert_max_num_queries(12):
+            with django_capture_on_commit_callbacks(execute=True):
+                assert len(publishing.release_due()) == 40

@@ -17,10 +17,14 @@ from distribution.webhooks.messages import story_body
 from distribution.webhooks.sending import queue
 
 
-def queue_deliveries(event, article):
+def queue_deliveries(event, article, batch=None):
     """Record and queue ``event`` about ``article`` for every endpoint subscribed to it; returns
-    the deliveries (none when no endpoint takes it, or the story is no longer public)."""
-    endpoints = WebhookEndpoint.objects.subscribed_to(event)
+    the deliveries (none when no endpoint takes it, or the story is no longer public). Of a
+    ``publishing.Batch``, the endpoints are read once for all its stories."""
+    if batch is None:
+        endpoints = WebhookEndpoint.objects.subscribed_to(event)
+    else:
+        endpoints = batch.memo(("distribution.webhooks", event), lambda: WebhookEndpoint.objects.subscribed_to(event))
     if not endpoints:
         return []
     body = story_body(event, article, timezone.now())
@@ -38,18 +42,18 @@ def queue_deliveries(event, article):
     return deliveries
 
 
-def story_published(sender, article, **kwargs):
-    queue_deliveries(WebhookEvent.PUBLISHED, article)
+def story_published(sender, article, batch=None, **kwargs):
+    queue_deliveries(WebhookEvent.PUBLISHED, article, batch)
 
 
-def story_changed(sender, article, changes, **kwargs):
+def story_changed(sender, article, changes, batch=None, **kwargs):
     # A correction is news of its own to a partner (they must run it too); any other change is an update.
     event = WebhookEvent.CORRECTED if "corrections" in changes else WebhookEvent.UPDATED
-    queue_deliveries(event, article)
+    queue_deliveries(event, article, batch)
 
 
-def story_unpublished(sender, article, **kwargs):
-    queue_deliveries(WebhookEvent.UNPUBLISHED, article)
+def story_unpublished(sender, article, batch=None, **kwargs):
+    queue_deliveries(WebhookEvent.UNPUBLISHED, article, batch)
 
 
 def remember_id(sender, instance, **kwargs):
