@@ -270,9 +270,8 @@ def test_stories_released_together_get_their_alert_and_webhooks_for_a_fixed_numb
     soon = timezone.now() + timedelta(minutes=5)
     stories = [make_article(f"Story {n}", published_at=soon) for n in range(40)]
     BreakingAlert.objects.create(article=stories[7], requested_by=editor)
-    with time_machine.travel(soon + timedelta(seconds=1)):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert len(publishing.release_due()) == 40
+    with time_machine.travel(soon + timedelta(seconds=1)), django_capture_on_commit_callbacks(execute=True):
+        assert len(publishing.release_due()) == 40
     [mailing] = Mailing.objects.filter(kind=MailingKind.ALERT)
     assert mailing.article == stories[7]
     assert WebhookDelivery.objects.filter(event=WebhookEvent.PUBLISHED).count() == 40
@@ -282,7 +281,9 @@ def test_stories_released_together_get_their_alert_and_webhooks_for_a_fixed_numb
     later = soon + timedelta(hours=1)
     for n in range(40):
         make_article(f"Later story {n}", published_at=later)
-    with time_machine.travel(later + timedelta(seconds=1)):
-        with django_assert_max_num_queries(12):
-            with django_capture_on_commit_callbacks(execute=True):
-                assert len(publishing.release_due()) == 40
+    with (
+        time_machine.travel(later + timedelta(seconds=1)),
+        django_assert_max_num_queries(12),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert len(publishing.release_due()) == 40

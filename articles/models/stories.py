@@ -273,7 +273,8 @@ class Article(models.Model):
     dek = models.TextField("standfirst", blank=True, help_text="Plain text, shown under the headline.")
     body = models.TextField(blank=True, help_text="Markdown.")
     body_html = models.TextField(editable=False, blank=True)
-    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles")
+    # No index of its own: article_section_newest and article_section_updated begin with it.
+    section = models.ForeignKey(Section, on_delete=models.PROTECT, related_name="articles", db_index=False)
     authors = models.ManyToManyField(Author, through="ArticleAuthor", related_name="articles", blank=True)
     tags = TaggableManager(through=TaggedArticle, blank=True)
     dateline = models.CharField(max_length=100, blank=True, help_text="Where it was filed, e.g. BEIJING.")
@@ -297,7 +298,7 @@ class Article(models.Model):
     source_checksum = models.CharField(max_length=64, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,
-        on_delete=models.SET_NULL, related_name="+",
+        on_delete=models.SET_NULL, related_name="+", db_index=False,  # article_by_creator begins with it
     )  # fmt: skip
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, editable=False,

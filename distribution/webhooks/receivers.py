@@ -24,7 +24,9 @@ def queue_deliveries(event, article, batch=None):
     if batch is None:
         endpoints = WebhookEndpoint.objects.subscribed_to(event)
     else:
-        endpoints = batch.memo(("distribution.webhooks", event), lambda: WebhookEndpoint.objects.subscribed_to(event))
+        endpoints = batch.memo(
+            ("distribution.webhooks", event), lambda: WebhookEndpoint.objects.subscribed_to(event)
+        )
     if not endpoints:
         return []
     body = story_body(event, article, timezone.now())
