@@ -184,7 +184,7 @@ def parts_changed(article, *, by, parts):
         _settle([(Before.of(article), article, parts)], by)
 
 
-def after_bulk_write(written, *, by=None, body_texts=None, changes=None, retire_pages=True):
+def after_bulk_write(written, *, by=None, body_texts=None, changes=None, retire_pages=True, index=True):
     """Do for rows written without ``save()`` (the importer's batches) what a save does.
 
     ``written`` holds a (before, article) pair per article, ``before`` from ``Before.of`` the stored
@@ -193,6 +193,9 @@ def after_bulk_write(written, *, by=None, body_texts=None, changes=None, retire_
     (worked out in the importer's worker processes), when known; ``changes`` maps it to the names
     of what the write changed of a stored story (every field and part, when not given). In the
     writes' transaction.
+
+    With ``index`` False the search index rows are left for the caller to write (the importer has
+    PostgreSQL write them while it prepares the next batch: ``search.start_indexing``).
 
     Returns whether a story left the public site. With ``retire_pages`` False the cached pages are
     left for the caller to retire (``caching.content_changed``) once after many batches: the
@@ -213,8 +216,9 @@ def after_bulk_write(written, *, by=None, body_texts=None, changes=None, retire_
     SlugRedirect.leave_behind(
         [(before.slug, article) for before, article in written if before and before.slug != article.slug]
     )
-    texts = [body_texts[id(article)] for article in articles] if body_texts else None
-    search.index_articles(articles, texts)
+    if index:
+        texts = [body_texts[id(article)] for article in articles] if body_texts else None
+        search.index_articles(articles, texts)
     PublicationEvent.record_many(written, by)
     everything = {*STORY_PARTS, "headline", "slug", "dek", "body", "section", "dateline", "featured"}
     _settle(

@@ -17,6 +17,7 @@ from articles.exporting import export_articles
 from articles.importing import import_paths
 from articles.models import Article, Status, WorkflowError
 from articles.preview import preview_token
+from articles.search import search_articles
 from tests.formdata import form_data
 
 CHANGE = "/admin/articles/article/{}/change/"
@@ -471,3 +472,27 @@ def test_an_embargoed_story_goes_public_at_its_time_with_no_job(client, schedule
         assert story.headline in [entry.title for entry in feed.entries]
         related = client.get(public.get_absolute_url()).content.decode()
         assert story.headline in related
+
+
+def test_a_refusal_in_a_later_batch_rolls_back_the_batches_before_it(db, clock, write, monkeypatch):
+    """Batches written before the refused one, their search rows included (written by PostgreSQL
+    while the next batch is made ready: search.start_indexing), are rolled back with it."""
+    monkeypatch.setattr("articles.importing.writing.WRITE_BATCH", 1)
+    paths = [write(f"{name}.md", front(f"title: Story {name}", f"source_id: {name}")) for name in "abc"]
+    import_paths(paths)
+    Article.objects.filter(source_id="c").update(embargoed_until=EMBARGO)
+    for name in "abc":
+        write(f"{name}.md", front(f"title: Story {name} again", f"source_id: {name}", "status: published"))
+    report = import_paths(paths)
+    assert [str(problem) for problem in report.problems] == [
+        f"{paths[2]}:4: the story this file updates is embargoed until Tue 9 Dec 08:00 UTC: it can be "
+        "scheduled for then or later, not published before."
+    ]
+    assert sorted(Article.objects.values_list("headline", "status")) == [
+        ("Story a", Status.DRAFT), ("Story b", Status.DRAFT), ("Story c", Status.DRAFT),
+    ]  # fmt: skip
+    assert list(search_articles("again", Article.objects.all())) == []
+    # The connection is left as it was: the next import (bylines and tags by COPY) goes through.
+    fine = write("d.md", front("title: Story d", "source_id: d", "authors: [Ana Ruiz]", "tags: [China]"))
+    assert import_paths([fine]).problems == []
+    assert Article.objects.get(source_id="d").bylines.get().author.name == "Ana Ruiz"

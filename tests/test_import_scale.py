@@ -7,7 +7,7 @@ index, revisions, redirects).
 """
 
 import pytest
-from django.db import connection, transaction
+from django.db import DataError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from articles.importing import import_paths
@@ -175,3 +175,37 @@ def test_an_import_of_many_batches_retires_the_cached_pages_once(db, generated, 
     assert caching.current_version() == before + 1
     bump = 'UPDATE "articles_contentversion"'
     assert sum(query["sql"].startswith(bump) for query in queries.captured_queries) == 1
+
+
+def test_every_batchs_search_rows_are_written_while_the_next_batch_is_made_ready(db, generated, monkeypatch):
+    """On PostgreSQL a batch's search rows are written while the importer prepares the next one
+    (search.start_indexing): every batch's, the last one's included, must be in the index."""
+    monkeypatch.setattr("articles.importing.writing.WRITE_BATCH", 40)
+    report = import_paths([generated])
+    assert report.created == 300
+    for article in Article.objects.all():
+        just_this = Article.objects.filter(pk=article.pk)
+        assert list(search_articles(f'"{article.headline}"', just_this)) == [article], article.source_id
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite writes the search rows at once")
+def test_a_search_row_the_database_refuses_while_the_next_batch_is_made_fails_the_import_whole(
+    db, generated, monkeypatch
+):
+    """The index write of a batch is only waited for at the next statement: its error must still
+    stop the import and roll every batch back, as an error anywhere else does."""
+    from articles.search import backends
+
+    monkeypatch.setattr("articles.importing.writing.WRITE_BATCH", 40)
+    stored = backends._stored
+    # PostgreSQL refuses a NUL in text: the third batch's rows carry one.
+    monkeypatch.setattr(backends, "_stored", lambda text: stored(text) + ("\x00" if "Poison" in text else ""))
+    poisoned = sorted(generated.rglob("*.md"))[100]
+    original = poisoned.read_text(encoding="utf-8")
+    poisoned.write_text(original.replace("\n---\n", "\n---\n\nPoison.\n", 1), encoding="utf-8")
+    try:
+        with pytest.raises(DataError):
+            import_paths([generated])
+    finally:
+        poisoned.write_text(original, encoding="utf-8")
+    assert not Article.objects.exists()

@@ -10,10 +10,11 @@ need their ids; the lead pictures once the batch's articles have theirs.
 Imports from ``naming``, ``matching``, ``pictures`` and ``reading``.
 """
 
+from contextlib import suppress
 from itertools import islice
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -69,14 +70,25 @@ def _write_all(entries, existing, spool, report, progress, workers, pictures=Non
     writer = _Writer(entries, existing, spool, workers, pictures)
     entries = iter(progress(_handed_over(entries), total=len(entries), desc="Writing"))
     pending = None
-    while batch := list(islice(entries, WRITE_BATCH)):
-        prepared = writer.prepare(batch)
-        if pending is not None:
-            writer.finish(*pending, report)
-            _forget_queries()
-        pending = prepared
-    if pending is not None:
-        writer.finish(*pending, report)
+    # A batch's search rows are written while the next batch is prepared (search.start_indexing):
+    # every statement through Django's cursors first waits for them.
+    with connection.execute_wrapper(writer.after_indexing):
+        try:
+            while batch := list(islice(entries, WRITE_BATCH)):
+                prepared = writer.prepare(batch)
+                if pending is not None:
+                    writer.finish(*pending, report)
+                    _forget_queries()
+                pending = prepared
+            if pending is not None:
+                writer.finish(*pending, report)
+        except BaseException:
+            # The import is failing already: leave the connection out of pipeline mode for the
+            # rollback, without letting the index write's own outcome hide why.
+            with suppress(DatabaseError):
+                writer.wait_for_index()
+            raise
+        writer.wait_for_index()
     if writer.wrote:
         # Once for the whole import, in its transaction (publishing.after_bulk_write says why).
         caching.content_changed(withdrawn=writer.withdrew)
@@ -112,6 +124,13 @@ class _Writer:
         # Whether any story was written, and whether one left the public site: the cached pages
         # are retired once, after the last batch.
         self.wrote = self.withdrew = False
+        # Waits for the last batch's search rows (search.start_indexing).
+        self.wait_for_index = _nothing_to_wait_for
+
+    def after_indexing(self, execute, sql, params, many, context):
+        """Django's execute wrapper: a statement goes once the search rows being written are."""
+        self.wait_for_index()
+        return execute(sql, params, many, context)
 
     def prepare(self, batch):
         """Return (batch, work, rendered): the (entry, plan, stored article or None) to write, read
@@ -197,6 +216,11 @@ class _Writer:
                 self._write_articles(new, changed, befores, body_texts, differences)
         except IntegrityError as error:  # leaving import_paths' transaction rolls everything back
             raise _WriteConflict(_conflict_notice(new + changed, error)) from None
+        # Last, after the savepoint (whose release would wait for them): PostgreSQL writes the
+        # batch's search rows while the next batch is made ready.
+        articles = [article for _, article in new + changed]
+        finish = search.start_indexing(articles, [body_texts[id(article)] for article in articles])
+        self.wait_for_index = _Once(finish)
         return written
 
     def _write_articles(self, new, changed, befores, body_texts, differences):
@@ -257,8 +281,24 @@ class _Writer:
             body_texts=body_texts,
             changes=differences,
             retire_pages=False,
+            index=False,
         )
         self.wrote, self.withdrew = True, self.withdrew or withdrew
+
+
+def _nothing_to_wait_for():
+    pass
+
+
+class _Once:
+    """Calls ``function`` the first time it is called, and nothing after."""
+
+    def __init__(self, function):
+        self.function = function
+
+    def __call__(self):
+        function, self.function = self.function, _nothing_to_wait_for
+        function()
 
 
 # The fields of an article a reader sees, as publishing.story_changed names them.

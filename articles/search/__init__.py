@@ -28,6 +28,7 @@ from articles.search.indexing import (
     index_articles,
     plain_text,
     rebuild_index,
+    start_indexing,
     tag_saved,
     tagging_changed,
 )
@@ -46,5 +47,5 @@ __all__ = [
     "COUNT_BOUND", "INDEXED_FIELDS", "MAX_QUERY_LENGTH", "MIN_PREFIX", "SNIPPET_WORDS", "STOP_WORDS",
     "ParsedQuery", "SearchResults", "Term", "article_deleted", "article_saved", "clean_query",
     "database_flushed", "index_article", "index_articles", "matching", "parse_query", "plain_text",
-    "rebuild_index", "search_articles", "tag_saved", "tagging_changed",
+    "rebuild_index", "search_articles", "start_indexing", "tag_saved", "tagging_changed",
 ]  # fmt: skip

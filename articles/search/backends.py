@@ -13,6 +13,8 @@ of first listing every public id. The page's statement ranks and cuts to the pag
 the costly part, are made for that page's rows only.
 """
 
+from contextlib import ExitStack
+
 import psycopg
 from django.db import NotSupportedError
 
@@ -23,6 +25,10 @@ SNIPPET_WORDS = 32
 # tag). Article text is stripped of all four when indexed, so they can only come from us.
 MATCH_START, MATCH_END, LESS_THAN, GREATER_THAN = "\ue000", "\ue001", "\ue002", "\ue003"
 MARKERS = (MATCH_START, MATCH_END, LESS_THAN, GREATER_THAN)
+
+def _done():
+    """Waiting for a write already done."""
+
 
 # Backends -----------------------------------------------------------------------------------------
 # Table names are fixed by migration 0004 (which creates them) and by the models' default tables.
@@ -57,6 +63,12 @@ class _Backend:
         """Write each (article id, headline, dek, body) of ``rows``, as ``write`` does, in one call."""
         with self.connection.cursor() as cursor:
             cursor.executemany(self.write_sql(), [self.write_params(*row) for row in rows])
+
+    def start_write_many(self, rows):
+        """``write_many``, returning the function that waits for it to be done; here it is done
+        before this returns."""
+        self.write_many(rows)
+        return _done
 
     def write(self, article_id, *, headline, dek, body):
         self._execute(self.write_sql(), self.write_params(article_id, headline, dek, body))
@@ -171,9 +183,16 @@ class _PostgreSQL(_Backend):
     def write_many(self, rows):
         """One statement for the lot, over arrays, where executemany sends one per row: the tag names
         are found by a join per statement, not a subquery round trip per article."""
+        self.start_write_many(rows)()
+
+    def start_write_many(self, rows):
+        """Send ``write_many``'s statement and return at once, with the function that waits for it
+        to be done: PostgreSQL indexes the rows (the costliest part of writing an imported story)
+        while the caller goes on with its own work. Call that function before the connection's
+        next statement; an error the statement met is raised then."""
         latest = {row[0]: row for row in rows}  # as one write after another would leave it
         if not latest:
-            return
+            return _done
         columns = list(zip(*latest.values(), strict=True))
         arrays = [list(columns[0]), *([_stored(text) for text in column] for column in columns[1:])]
         sql = (
@@ -183,12 +202,18 @@ class _PostgreSQL(_Backend):
             "ON CONFLICT (article_id) DO UPDATE SET headline = EXCLUDED.headline, dek = EXCLUDED.dek, "
             "tags = EXCLUDED.tags, body = EXCLUDED.body"
         )
-        # The arrays go as parameters beside the statement (server-side binding), not quoted into
-        # it: Django's cursors quote on the client, which for an import's batches of bodies cost
-        # more Python time than PostgreSQL took to index them.
         self.connection.ensure_connection()
-        with self.connection.wrap_database_errors, psycopg.Cursor(self.connection.connection) as cursor:
+        raw = self.connection.connection
+        with ExitStack() as stack:  # everything is undone if sending fails
+            stack.enter_context(self.connection.wrap_database_errors)
+            # The arrays go as binary parameters beside the statement (server-side binding), not
+            # quoted into it: Django's cursors quote on the client, which for an import's batches
+            # of bodies cost more Python time than PostgreSQL took to index them.
+            cursor = stack.enter_context(psycopg.Cursor(raw))
+            # Pipeline mode: the statement is sent, and its result read only when waited for.
+            stack.enter_context(raw.pipeline())
             cursor.execute(sql, arrays, binary=True)
+            return stack.pop_all().close
 
     # A query whose words are (by the statistics) in at least this share of the archive finds its
     # newest matches by walking ids backwards, testing each row's tsvector: it stops after about

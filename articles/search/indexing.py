@@ -69,16 +69,28 @@ def index_articles(articles, body_texts=None, using=DEFAULT_DB_ALIAS):
     ``body_texts``, if given, is ``plain_text(article.body_html)`` of each article, worked out
     already (an import does it in its worker processes).
     """
-    articles = list(articles)
-    if body_texts is None:
-        body_texts = [plain_text(article.body_html) for article in articles]
-    rows = [
-        (article.pk, _index_text(article.headline), _index_text(article.dek), _index_text(body_text))
-        for article, body_text in zip(articles, body_texts, strict=True)
-    ]
+    rows = _index_rows(articles, body_texts)
     if rows:
         backend_for(connections[using]).write_many(rows)
     return len(rows)
+
+
+def start_indexing(articles, body_texts=None, using=DEFAULT_DB_ALIAS):
+    """``index_articles``, but the database does the writing while the caller goes on (PostgreSQL;
+    SQLite writes before this returns). Returns the function that waits for it: call it before
+    the connection's next statement (an import runs its statements through
+    ``connection.execute_wrapper`` to make sure of it)."""
+    return backend_for(connections[using]).start_write_many(_index_rows(articles, body_texts))
+
+
+def _index_rows(articles, body_texts):
+    articles = list(articles)
+    if body_texts is None:
+        body_texts = [plain_text(article.body_html) for article in articles]
+    return [
+        (article.pk, _index_text(article.headline), _index_text(article.dek), _index_text(body_text))
+        for article, body_text in zip(articles, body_texts, strict=True)
+    ]
 
 
 def rebuild_index(using=DEFAULT_DB_ALIAS):
