@@ -16,7 +16,7 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import caching, page_extras, search
+from articles import caching, page_extras, paging, search
 from articles.addresses import absolute_url
 from articles.filtering import DateRange, ListFilters
 from articles.models import Article, ArticleAuthor, Author, Section, SlugRedirect, TaggedArticle
@@ -94,7 +94,18 @@ class FilteredArticleList(ListView):
         return self.matching.newest_first().for_list()
 
     def get_paginator(self, queryset, per_page, **kwargs):
-        return super().get_paginator(queryset, per_page, counted=self.counted(), **kwargs)
+        return super().get_paginator(
+            queryset, per_page, counted=self.counted(), bound=self.count_bound(), **kwargs
+        )
+
+    def count_bound(self):
+        """How far the list's stories are counted when it is narrowed two ways at once (the list
+        count's own bound, None, otherwise): such a list finds each story by testing one way's
+        stories against the other."""
+        tags = [*self.filters.tags, *self.scope_tags]
+        in_section = bool(self.filters.section) or isinstance(self.scope, Section)
+        ways = len(tags) + in_section + isinstance(self.scope, Author)
+        return paging.NARROWED_COUNT_BOUND if ways >= 2 else None
 
     def counted(self):
         """One topic's stories, or one author's, and nothing else narrowing them, are counted from
@@ -122,7 +133,7 @@ class FilteredArticleList(ListView):
             tag_facets=[{"tag": tag, "add_url": self.filters.url_adding(tag)} for tag in facets],
             facet_counts_exact=total <= FACET_SAMPLE,
             total=total,
-            more=context["paginator"].more,  # total is then a lower bound: "more than 10,000"
+            more=context["paginator"].more,  # total is then a lower bound: "more than 10,000" (or 1,000)
             page_links=context["paginator"].get_elided_page_range(
                 context["page_obj"].number, on_each_side=1, on_ends=1
             ),

@@ -14,7 +14,7 @@ from lxml import html
 
 from articles import views
 from articles.addresses import slug_address
-from articles.models import Article, Section, Status, stories
+from articles.models import Article, Section, Status, story_queries
 
 
 def page(client, url):
@@ -59,7 +59,7 @@ def test_related_coverage_is_chosen_among_the_newest_stories_sharing_a_tag(clien
         return [a.text_content().strip() for a in box[0].xpath(".//li/a")] if box else []
 
     assert related()[0] == "Old, shares three"  # within the window, the most shared tags lead
-    monkeypatch.setattr(stories, "RELATED_CANDIDATES", 3)
+    monkeypatch.setattr(story_queries, "RELATED_CANDIDATES", 3)
     assert related() == ["Recent 0", "Recent 1", "Recent 2"]
 
 

@@ -147,3 +147,20 @@ def test_a_list_of_more_than_ten_thousand_says_so(client, make_article, monkeypa
     assert client.get("/articles/?page=1").status_code == 200
     response = client.get("/api/articles/")
     assert response.json()["count"] == 3 and response.json()["more_than_count"] is True
+
+
+def test_a_list_narrowed_two_ways_counts_to_a_lower_bound(client, make_article, monkeypatch):
+    """Two topics at once, or a topic in a section, are counted only so far (paging's
+    NARROWED_COUNT_BOUND, 1,000): each story is found by testing one topic's stories against the
+    other. Narrowed one way, the same stories are counted as far as any list."""
+    from articles import paging
+
+    monkeypatch.setattr(paging, "NARROWED_COUNT_BOUND", 3)
+    for n in range(5):
+        make_article(f"Story {n}", tags=["China", "Trade"])
+    for url in ("/articles/?tag=china&tag=trade", "/tags/china/?tag=trade", "/sections/world/?tag=china"):
+        text = page(client, url)
+        assert "More than 3 stories" in text, url
+        assert "The newest 3 are listed here" in text, url
+    for url in ("/articles/?tag=china", "/tags/china/", "/sections/world/"):
+        assert "5 stories" in page(client, url), url

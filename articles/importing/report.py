@@ -9,6 +9,9 @@ from pathlib import Path
 
 from articles.importers import Notice
 
+# What an import does to a file, by the code ``ImportReport`` keeps of it.
+_ACTIONS = ("created", "updated", "unchanged")
+
 
 class ImportOptionError(ValueError):
     """An import option that cannot be used: an unknown status, a name longer than its field allows."""
@@ -43,14 +46,19 @@ class ImportReport:
     # Links, pipes and devices in the folders, not read (import_sources.Skip); counted in skipped.
     skips: list = field(default_factory=list)
     warnings: list[Notice] = field(default_factory=list)
-    # (path string, action, slug) of each file, in order; ``outcomes`` makes them ``Outcome``s. A
-    # plain tuple whose strings the entry and the article already hold is a sixth of an Outcome's
-    # memory, a million of them.
-    _outcomes: list[tuple] = field(default_factory=list, repr=False)
+    # The path string, action and slug of each file, in order, side by side; ``outcomes`` makes
+    # them ``Outcome``s. Two list slots and a byte a file (strings the entry and the article
+    # already hold) where a tuple apiece cost 64 bytes more: a million files' worth.
+    _files: list[str] = field(default_factory=list, repr=False)
+    _actions: bytearray = field(default_factory=bytearray, repr=False)
+    _slugs: list[str] = field(default_factory=list, repr=False)
 
     @property
     def outcomes(self):
-        return [Outcome(Path(file), action, slug) for file, action, slug in self._outcomes]
+        return [
+            Outcome(Path(file), _ACTIONS[code], slug)
+            for file, code, slug in zip(self._files, self._actions, self._slugs, strict=True)
+        ]
 
     def summary(self):
         """Return the one-line tally, e.g. "2 created, 0 updated, 0 unchanged, 0 skipped, 0 failed"."""
@@ -72,9 +80,13 @@ class ImportReport:
     def add_outcome(self, file, action, slug):
         """Count one file's ``action`` ("created", "updated" or "unchanged"); ``file`` is its path."""
         setattr(self, action, getattr(self, action) + 1)
-        self._outcomes.append((file, action, slug))
+        self._files.append(file)
+        self._actions.append(_ACTIONS.index(action))
+        self._slugs.append(slug)
 
     def undo_outcomes(self):
         """Forget what was written: the transaction that wrote it was rolled back."""
         self.created = self.updated = self.unchanged = 0
-        self._outcomes.clear()
+        self._files.clear()
+        self._actions.clear()
+        self._slugs.clear()

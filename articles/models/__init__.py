@@ -1,8 +1,9 @@
 """The desk's content: sections, authors, topic tags, articles and their corrections.
 
 Visibility lives in one place, ``Article.objects.published()``; every public surface starts there.
-The models are split by what they are (taxonomy, stories, the workflow's rules, corrections, former slugs, the
-audit trail, the content version); import them from here.
+The models are split by what they are (taxonomy, stories and the querysets that read them, the
+workflow's rules, corrections, former slugs, the audit trail, the content version); import them
+from here.
 """
 
 from articles.models.audit import PublicationEvent
@@ -14,14 +15,13 @@ from articles.models.stories import (
     CARD_PREFETCHES,
     HEADLINE_MAX_LENGTH,
     READING_WORDS_PER_MINUTE,
-    RELATED_CANDIDATES,
     TOPICS_PREFETCH,
     UPDATE_GRACE,
     Article,
     ArticleAuthor,
-    ArticleQuerySet,
     derive_from_body,
 )
+from articles.models.story_queries import RELATED_CANDIDATES, ArticleQuerySet
 from articles.models.taxonomy import Author, PlainTextModel, Section, Tag, TaggedArticle, TopicName
 from articles.models.workflow import PUBLISH_PERMISSION, State, Status, WorkflowError, can_publish, state_of
 
