@@ -19,8 +19,11 @@ SUMMARY_LENGTH = 200
 
 class LiveStoryQuerySet(models.QuerySet):
     def public(self):
-        """Live stories a reader may see: their article is public."""
-        return self.filter(article__in=Article.objects.published().values("pk"))
+        """Live stories a reader may see: their article is public. Checked story by story (an
+        EXISTS on the article's id), not as "in the list of every public article": SQLite built that
+        list first, 100 ms on the front page of a 100,000-story archive with no live story at all."""
+        story_is_public = Article.objects.published().filter(pk=models.OuterRef("article_id"))
+        return self.filter(models.Exists(story_is_public))
 
     def open_at(self, now):
         return self.filter(models.Q(ended_at__isnull=True) | models.Q(ended_at__gt=now))
@@ -86,7 +89,8 @@ class LiveUpdateQuerySet(models.QuerySet):
 
     def public(self):
         """Updates a reader may see: published, on a public story."""
-        return self.published().filter(story__in=LiveStory.objects.public().values("pk"))
+        story_is_public = LiveStory.objects.public().filter(pk=models.OuterRef("story_id"))
+        return self.published().filter(models.Exists(story_is_public))
 
     def newest_first(self):
         return self.order_by("-published_at", "-pk")
