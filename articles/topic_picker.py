@@ -1,11 +1,12 @@
 """The article form's "Topics" field: one multi-select, typed into.
 
-Without JavaScript it is a plain ``<select multiple>``. With it (static/admin/js/topic_picker.js)
-it becomes a combobox: type, pick with the keyboard or the mouse, type again. As the editor types,
-``suggestions`` finds topics by their name and their aliases ("Uighur" offers Uyghurs) from
-TopicName's index; as the story is written, ``auto_tag_suggestions`` offers what the auto-tagger
-(articles/autotag.py) finds in the text so far. Editors may create a topic from the field;
-reporters pick from the desk's vocabulary, and the server refuses a new topic from them.
+Without JavaScript it is a plain ``<select multiple>``. With it (the app's own
+static/admin/js/topic_picker.js) it becomes a combobox: type, pick with the keyboard or the mouse,
+type again. As the editor types, ``suggestions`` finds topics by their name and their aliases
+("Uighur" offers Uyghurs) from TopicName's index; as the story is written,
+``auto_tag_suggestions`` offers what the auto-tagger (articles/autotag.py) finds in the text so
+far. Editors may create a topic from the field; reporters pick from the desk's vocabulary, and the
+server refuses a new topic from them.
 
 A value is a topic's id, or ``new:`` and a name for a topic to create when the story is saved.
 """
