@@ -124,8 +124,9 @@ class _Writer:
         # Whether any story was written, and whether one left the public site: the cached pages
         # are retired once, after the last batch.
         self.wrote = self.withdrew = False
-        # Waits for the last batch's search rows (search.start_indexing).
-        self.wait_for_index = _nothing_to_wait_for
+        # Waits for the last batch's search rows (search.start_indexing); once they are written,
+        # it returns at once.
+        self.wait_for_index = _nothing_under_way
 
     def after_indexing(self, execute, sql, params, many, context):
         """Django's execute wrapper: a statement goes once the search rows being written are."""
@@ -219,8 +220,8 @@ class _Writer:
         # Last, after the savepoint (whose release would wait for them): PostgreSQL writes the
         # batch's search rows while the next batch is made ready.
         articles = [article for _, article in new + changed]
-        finish = search.start_indexing(articles, [body_texts[id(article)] for article in articles])
-        self.wait_for_index = _Once(finish)
+        texts = [body_texts[id(article)] for article in articles]
+        self.wait_for_index = search.start_indexing(articles, texts)
         return written
 
     def _write_articles(self, new, changed, befores, body_texts, differences):
@@ -286,19 +287,8 @@ class _Writer:
         self.wrote, self.withdrew = True, self.withdrew or withdrew
 
 
-def _nothing_to_wait_for():
-    pass
-
-
-class _Once:
-    """Calls ``function`` the first time it is called, and nothing after."""
-
-    def __init__(self, function):
-        self.function = function
-
-    def __call__(self):
-        function, self.function = self.function, _nothing_to_wait_for
-        function()
+def _nothing_under_way():
+    """No search rows are being written."""
 
 
 # The fields of an article a reader sees, as publishing.story_changed names them.

@@ -26,6 +26,7 @@ SNIPPET_WORDS = 32
 MATCH_START, MATCH_END, LESS_THAN, GREATER_THAN = "\ue000", "\ue001", "\ue002", "\ue003"
 MARKERS = (MATCH_START, MATCH_END, LESS_THAN, GREATER_THAN)
 
+
 def _done():
     """Waiting for a write already done."""
 
@@ -189,7 +190,7 @@ class _PostgreSQL(_Backend):
         """Send ``write_many``'s statement and return at once, with the function that waits for it
         to be done: PostgreSQL indexes the rows (the costliest part of writing an imported story)
         while the caller goes on with its own work. Call that function before the connection's
-        next statement; an error the statement met is raised then."""
+        next statement; an error the statement met is raised then. Called again, it does nothing."""
         latest = {row[0]: row for row in rows}  # as one write after another would leave it
         if not latest:
             return _done
