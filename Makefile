@@ -55,6 +55,9 @@ test: $(VENV)/.installed-dev node-packages
 	@test -x "$(CHROME_PATH)" || command -v chromium >/dev/null 2>&1 || \
 		echo "NOTE: Chromium is not installed, so the browser tests in tests/browser/ will SKIP." \
 		"Install Debian's chromium (apt-get install chromium) to run them; CI does."
+	@command -v varnishd >/dev/null 2>&1 || test -x /usr/sbin/varnishd || \
+		echo "NOTE: Varnish is not installed, so the caching-proxy tests (tests/test_edge_*.py) will SKIP." \
+		"Install Debian's varnish and varnish-modules to run them; CI does."
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 .PHONY: node-packages
@@ -106,7 +109,24 @@ LOADTEST_ARTICLES ?= 10000
 LOADTEST_SECONDS ?= 60
 loadtest: $(VENV)/.installed-dev
 	$(BIN)/python -m perf.loadtest --articles $(LOADTEST_ARTICLES) --seconds $(LOADTEST_SECONDS)
-	$(BIN)/python -m pytest perf -p no:cacheprovider -q $(PYTEST_ARGS)
+	$(BIN)/python -m pytest perf --ignore=perf/test_cluster_faults.py -p no:cacheprovider -q $(PYTEST_ARGS)
+
+# The same on a whole cluster (perf/cluster.py), started afresh under build/cluster/ on free
+# 127.0.0.1 ports: PostgreSQL primary and replica, Redis, the worker, two Newsroom servers (2 gunicorn
+# workers each) and Varnish in front. Readers on every kind of page at the proxy while an editor
+# makes a visible change every 2 s in the admin: hit rate, req/s and p95 per page kind; fails on a
+# 5xx, a page still showing a story 3 s after its unpublishing (the 1 s target is reported), or a
+# lost edit. Then the cluster's fault tests (perf/test_cluster_faults.py: a server killed, the
+# replica, Redis stopped, Varnish restarted). CLUSTER_ARTICLES and CLUSTER_SECONDS size it; CLUSTER_ARGS adds options
+# (--purge-all: whole-site invalidation, for comparison).
+.PHONY: loadtest-cluster
+CLUSTER_ARTICLES ?= 10000
+CLUSTER_SECONDS ?= 60
+CLUSTER_ARGS ?=
+loadtest-cluster: $(VENV)/.installed-dev
+	$(BIN)/python -m perf.cluster_loadtest --articles $(CLUSTER_ARTICLES) --seconds $(CLUSTER_SECONDS) \
+		$(CLUSTER_ARGS)
+	$(BIN)/python -m pytest perf/test_cluster_faults.py -p no:cacheprovider -q $(PYTEST_ARGS)
 
 # Readers of one live story polling its updates as static/live/live.js does (a poll every
 # LIVE_INTERVAL s, ETag sent) while an editor posts an update every 5 s, on PostgreSQL + Redis with

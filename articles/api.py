@@ -18,6 +18,7 @@ from django.urls.converters import PathConverter
 from ninja import NinjaAPI, Query
 from ninja.errors import ValidationError
 
+from articles import page_keys
 from articles.addresses import absolute_url
 from articles.filtering import DateRange, ListFilters
 from articles.models import Article, Section, SlugRedirect
@@ -171,6 +172,7 @@ def public_story(slug, url_name):
         raise Http404(f"No article “{slug[:40]}”.")
     if destination.former:
         return HttpResponsePermanentRedirect(reverse(url_name, kwargs={"slug": destination.article.slug}))
+    page_keys.declare()  # the story's own answer, named by it (page_keys): in no list
     return destination.article
 
 

@@ -50,15 +50,15 @@ class ArticlesConfig(AppConfig):
         post_save.connect(cards.author_saved, sender=Author, dispatch_uid="card_author")
         post_save.connect(cards.tag_saved, sender=Tag, dispatch_uid="card_tag")
 
-        # Any change a reader could see retires every cached page (articles/caching.py); the saves
-        # of drafts and stories in review, which no reader sees, do not.
-        from articles import caching
+        # A change a reader could see retires the cached pages that showed what changed
+        # (articles/retiring.py); the saves of drafts and stories in review, which no reader sees, do not.
+        from articles import caching, retiring
         from articles.models import ArticleAuthor, Author, Correction, Section, SlugRedirect
 
         receivers = [
-            (caching.article_changed, [Article]),
-            (caching.article_part_changed, [ArticleAuthor, Correction, SlugRedirect, TaggedArticle]),
-            (caching.content_changed, [Author, Section, Tag]),
+            (retiring.article_changed, [Article]),
+            (retiring.article_part_changed, [ArticleAuthor, Correction, SlugRedirect, TaggedArticle]),
+            (retiring.taxonomy_changed, [Author, Section, Tag]),
         ]
         for receiver, models in receivers:
             for model in models:
@@ -73,7 +73,7 @@ class ArticlesConfig(AppConfig):
 
         post_migrate.connect(planner.migrated, sender=self, dispatch_uid="planner_statistics")
         # A deploy runs migrate (make serve does): pages rendered by the previous code retire with it.
-        post_migrate.connect(caching.deployed, sender=self, dispatch_uid="cache_deployed")
+        post_migrate.connect(retiring.deployed, sender=self, dispatch_uid="cache_deployed")
 
 
 class NewsroomAdminConfig(admin_apps.AdminConfig):

@@ -1,19 +1,27 @@
-"""A shared cache of anonymous public pages that never shows a stale visibility.
+"""A shared cache of anonymous public pages that never shows a stale visibility, retired by what each
+page shows.
 
-Every cached page is stored under the current *content version*, a counter kept in the database
-(``ContentVersion``) and given to the cache API as the key's ``version``. Any change to what readers
-can see (a published or scheduled article, its tags, bylines or corrections, a section, tag or
-author; a deploy's migrate) bumps the counter in the same transaction as the change, so the change
-and the retirement of every page that showed the old state commit together, in every server process
-at once, whether or not the cache server was reachable at the time: a page stored under an older
-version is never read again, it simply expires. Work on drafts and stories in review changes nothing
-a reader sees, and bumps nothing. Scheduled articles go live without any write: the row also holds
-the next scheduled publication time, and the first request after it bumps the counter.
+Each cacheable page names what it shows as surrogate keys (articles/page_keys.py: the story, its
+lists, its section, topics and authors, the front page). A change retires its keys: one counter in
+the database (``ContentVersion.version``) moves on, and each retired key records the counter's new
+value (``PageScope``), in the same transaction as the change, so the change and the retirement of
+the pages that showed the old state commit together, in every server process at once, whether or
+not the cache server was reachable at the time. A page is stored with the counter as it was before
+it was rendered; it is served while none of its keys has been retired since. Editing one story
+retires its page and the lists that show it, and leaves every other story's page cached. Work on
+drafts and stories in review changes nothing a reader sees, and retires nothing.
 
-A request costs one read of that row (a primary-key lookup, which is also the connection's health
-check) and one cache read. The middleware sits at the top of the stack, so a hit skips everything
-else: the page is stored as the stack below finally produced it (gzipped or not, with every
-header), as plain data. Conditional requests are answered from the stored ETag.
+Scheduled articles go live without any job: the row also holds the next scheduled publication time,
+and the first request after it announces the story (``publication_due``), which retires its lists.
+A page that lists stories tells a proxy in front not to keep it past that time.
+
+A request costs one cache read and one read of the database (the counter and its keys' latest
+retirement in one statement, which is also the connection's health check). The middleware sits at
+the top of the stack, so a hit skips everything else: the page is stored as the stack below finally
+produced it (gzipped or not, with every header), as plain data. Conditional requests are answered
+from the stored ETag. Every cacheable response carries ``Surrogate-Key`` and ``Surrogate-Control``
+for a caching proxy in front; after each commit that retired keys, ``pages_retired`` tells whoever
+purges such a proxy (the edge app).
 
 Pages are cached only with a shared cache (REDIS_URL): with per-process local memory, two workers
 could disagree about what is public, so nothing is cached there. If Redis is unreachable the site
@@ -21,15 +29,15 @@ serves every page uncached and logs it.
 """
 
 import logging
+import threading
 import time
+from datetime import UTC
 from hashlib import md5
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, connections, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import InterfaceError, OperationalError, connections, router, transaction
 from django.db.models import F, Min, Subquery
-from django.db.models.signals import post_delete
 from django.dispatch import Signal
 from django.http import HttpResponse
 from django.middleware.gzip import re_accepts_gzip
@@ -37,6 +45,8 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import parse_http_date_safe
 from redis.exceptions import RedisError
+
+from articles import page_keys
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +56,18 @@ UNCACHED_PREFIXES = ("/admin/", "/preview/", "/healthz", "/media/")
 # What an unreachable cache server raises through the cache API.
 CACHE_ERRORS = (RedisError, ConnectionError, TimeoutError)
 
+# Sent with ``keys`` (a frozenset) once the transaction that retired them commits: the hook for
+# purging a caching proxy or a CDN in front (the edge app).
+pages_retired = Signal()
+
 
 def page_cache_enabled():
     return settings.NEWSROOM_PAGE_CACHE
+
+
+def keys_wanted():
+    """Whether pages are named by their keys at all: for the shared cache, or a proxy in front."""
+    return settings.NEWSROOM_PAGE_CACHE or settings.NEWSROOM_SURROGATE_KEYS
 
 
 def _cache():
@@ -71,7 +90,7 @@ class OutageLog:
             logger.error("Page cache unreachable, serving uncached: %s", error)
 
 
-# The content version, in the database.
+# The counter and the keys' retirements, in the database.
 
 
 def _version_row(using=None):
@@ -91,71 +110,146 @@ def _next_publication(using=None):
 
 
 def _create_version_row(using=None, withdrawn_at=None):
-    """Make the row when it is missing (a flushed table). It starts at the clock in microseconds,
-    not at 1, so it is past every version a page was stored under before the row was lost."""
+    """Make the row when it is missing (a flushed table). The counter starts at the clock in
+    microseconds, and the row's epoch with it: a page stored before the row was lost (with the keys'
+    retirements) names another epoch, and is never served again."""
     from articles.models import Article, ContentVersion
 
     awaiting = Article.objects.using(using).awaiting_announcement()
     upcoming = awaiting.aggregate(first=Min("published_at"))["first"]
-    defaults = {"version": time.time_ns() // 1000, "next_publication": upcoming, "withdrawn_at": withdrawn_at}
+    start = time.time_ns() // 1000
+    defaults = {"version": start, "epoch": start, "next_publication": upcoming, "withdrawn_at": withdrawn_at}
     ContentVersion.objects.using(using).get_or_create(pk=ContentVersion.ROW, defaults=defaults)
 
 
-def bump_version(using=None, *, withdrawn=False):
-    """Retire every cached page: one UPDATE, in the caller's transaction, so it commits (or rolls
-    back) with the change it stands for. It also looks ahead to the next scheduled publication, and
-    notes the time when ``withdrawn`` says a story left the public site."""
+def retire(keys, using=None, *, withdrawn=False):
+    """Retire the cached pages that show any of ``keys`` (page_keys), and no other: in the caller's
+    transaction, so it commits (or rolls back) with the change it stands for. The counter moves on
+    and each key records its new value; the same update looks ahead to the next scheduled
+    publication, and notes the time when ``withdrawn`` says a story left the public site. Once the
+    transaction commits, ``pages_retired`` names the keys."""
+    from articles.models import PageScope
+
+    keys = frozenset(keys)
+    if not keys:
+        return
     values = {"version": F("version") + 1, "next_publication": _next_publication(using)}
     if withdrawn:
         values["withdrawn_at"] = timezone.now()
-    if not _version_row(using).update(**values):
+    row = _version_row(using)
+    if not row.update(**values):
         _create_version_row(using, withdrawn_at=values.get("withdrawn_at"))
+    version = row.values_list("version", flat=True).get()
+    PageScope.objects.using(using).bulk_create(
+        [PageScope(key=key, version=version) for key in sorted(keys)],
+        update_conflicts=True,
+        unique_fields=["key"],
+        update_fields=["version"],
+    )
+    _announce_on_commit(keys, using)
 
 
-# Sent when the first request after a scheduled story's time reads the content version; the page
-# cache sits below publishing, which listens and announces the story.
+# Keys retired in this thread's open transaction, announced together when it commits: an editor's
+# save touches a story, its tags and bylines, each retiring keys, and a proxy gets one purge.
+_retired = threading.local()
+
+
+def _announce_on_commit(keys, using):
+    alias = using or router.db_for_write(None) or "default"
+    _retired.__dict__.setdefault(alias, set()).update(keys)
+    transaction.on_commit(lambda: _announce(alias), using=alias)
+
+
+def _announce(alias):
+    # The first callback of a transaction sends every key; a rolled-back transaction's keys are
+    # sent with the next commit's, a purge more than needed and never one too few.
+    keys = _retired.__dict__.pop(alias, None)
+    if keys:
+        pages_retired.send(sender=retire, keys=frozenset(keys))
+
+
+def content_changed(withdrawn=False, **kwargs):
+    """Retire every cached page, with the current transaction (a deploy, a bulk import)."""
+    retire({page_keys.SITE}, withdrawn=withdrawn)
+
+
+def last_withdrawal():
+    """When a story last left the public site (unpublished or deleted), or None. Sitemaps move
+    their lastmod with it, so crawlers come back for the list that no longer holds the story."""
+    return _version_row().values_list("withdrawn_at", flat=True).first()
+
+
+# Sent when the first request after a scheduled story's time reads the counter; the page cache
+# sits below publishing, which listens, announces the story and retires its lists.
 publication_due = Signal()
 
 
-def current_version(scope=None):
-    """The content version pages are cached under now; with ``scope`` (a page scope's key), the pair
-    "content.scope" that page is cached under. A scheduled publication that has come due bumps the
-    content version first, once, whichever process notices.
+class State:
+    """What a request read of the counter: ``version`` and ``epoch``, ``next_publication``, and
+    ``retired``, the latest retirement among the keys asked about (None when none was retired)."""
+
+    def __init__(self, version, epoch, next_publication, retired, settled=True):
+        self.version, self.epoch, self.retired = version, epoch, retired
+        # False while a story that came due is still being announced as seen from here (a replica
+        # behind the primary): the page is served, not kept.
+        self.settled = settled
+        if next_publication is not None and timezone.is_naive(next_publication):
+            next_publication = next_publication.replace(tzinfo=UTC)  # SQLite's plain text
+        self.next_publication = next_publication
+
+    def serves(self, stored):
+        """Whether a page stored as ``stored`` (epoch, version, keys, ...) still shows what is current."""
+        epoch, version = stored[0], stored[1]
+        return epoch == self.epoch and (self.retired or 0) <= version
+
+
+def read_state(keys=(), alias=None, *, announced=False):
+    """The counter and the latest retirement of ``keys``, in one statement. A scheduled publication
+    that has come due is announced first, once, whichever process notices.
 
     Read on every cacheable request, so written as one plain statement: the ORM would triple its
     cost, and this is most of what a cache hit costs.
     """
     from articles.models import ContentVersion, PageScope
 
-    table = connection.ops.quote_name(ContentVersion._meta.db_table)
-    scopes = connection.ops.quote_name(PageScope._meta.db_table)
+    alias = alias or router.db_for_read(ContentVersion) or "default"
+    connection = connections[alias]
+    quote = connection.ops.quote_name
     now = timezone.now()
+    retired, params = "NULL", [connection.ops.adapt_datetimefield_value(now)]
+    if keys:
+        marks = ", ".join(["%s"] * len(keys))
+        table = quote(PageScope._meta.db_table)
+        retired = f"(SELECT MAX(version) FROM {table} WHERE {quote('key')} IN ({marks}))"
+        params.extend(keys)
     found = _first_query(
-        f"SELECT version, CASE WHEN next_publication <= %s THEN 1 ELSE 0 END, "
-        f"(SELECT version FROM {scopes} WHERE {connection.ops.quote_name('key')} = %s) "
-        f"FROM {table} WHERE id = %s",
-        [connection.ops.adapt_datetimefield_value(now), scope or "", ContentVersion.ROW],
+        connection,
+        f"SELECT version, epoch, CASE WHEN next_publication <= %s THEN 1 ELSE 0 END, next_publication, "
+        f"{retired} FROM {quote(ContentVersion._meta.db_table)} WHERE id = %s",
+        [*params, ContentVersion.ROW],
     )
     if found is None:
         _create_version_row()
-        return current_version(scope)
-    version, due, scope_version = found
+        return read_state(keys)
+    version, epoch, due, next_publication, retired_at = found
+    if due and announced:
+        return State(version, epoch, next_publication, retired_at, settled=False)
     if due:
         # Publishing announces the stories whose time came (articles.publishing.release_due), which
-        # bumps the version and moves the horizon on. The conditional bump after it retires the
-        # pages in any case, once, whichever of several processes noticing at once gets there.
+        # retires their lists and moves the horizon on. Moving it here too stops every request
+        # after it asking again when another process is announcing them already.
         publication_due.send(sender=ContentVersion, now=now)
-        row = _version_row()
-        row.filter(next_publication__lte=now).update(
-            version=F("version") + 1, next_publication=_next_publication()
-        )
-        version = row.values_list("version", flat=True).first()
-    if scope is None:
-        return version
-    return f"{version}.{scope_version or 0}"
+        _version_row().filter(next_publication__lte=now).update(next_publication=_next_publication())
+        return read_state(keys, alias, announced=True)
+    return State(version, epoch, next_publication, retired_at)
 
 
-def _first_query(sql, params):
+def current_version():
+    """The counter now (after announcing any story that came due)."""
+    return read_state().version
+
+
+def _first_query(connection, sql, params):
     """The one row of ``sql``, read as a request's first query, which is its own connection check.
 
     With CONN_HEALTH_CHECKS, Django sends a SELECT 1 before a request's first query on a kept
@@ -173,29 +267,28 @@ def _first_query(sql, params):
     if checking:
         connection.health_check_done = True
         try:
-            return _fetch_one(sql, params)
+            return _fetch_one(connection, sql, params)
         except (InterfaceError, OperationalError):
             if connection.is_usable():
                 raise
             connection.close()
-    return _fetch_one(sql, params)
+    return _fetch_one(connection, sql, params)
 
 
-def _fetch_one(sql, params):
+def _fetch_one(connection, sql, params):
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchone()
 
 
-# Page scopes: the pages of one part of the site, retired on their own (PageScope).
+# Keys a page carries by its path alone: another app's part of the site (live stories).
 
 PAGE_SCOPES = []
 
 
 def register_page_scope(scope_of):
-    """The hook for an app beside articles to give some pages a scope of their own: ``scope_of(path)``
-    returns the scope's key for a path, or None. It is asked on every cacheable request, before the
-    cache, so it must decide from the path alone, without a query."""
+    """The hook for an app beside articles to give some pages a key of their own: ``scope_of(path)``
+    returns the key for a path, or None; ``retire([key])`` retires those pages, and no other."""
     if scope_of not in PAGE_SCOPES:
         PAGE_SCOPES.append(scope_of)
 
@@ -208,93 +301,15 @@ def page_scope(path):
     return None
 
 
-def bump_scopes(keys, using=None):
-    """Retire the cached pages of these scopes, and no other: in the caller's transaction, as
-    bump_version. A scope first bumped starts at the clock in microseconds, past any version a page
-    of it could have been stored under before (its row lost with a flushed table)."""
-    from articles.models import PageScope
-
-    for key in keys:
-        scope = PageScope.objects.using(using).filter(key=key)
-        if scope.update(version=F("version") + 1):
-            continue
-        try:
-            with transaction.atomic(using=using):
-                PageScope.objects.using(using).create(key=key, version=time.time_ns() // 1000)
-        except IntegrityError:  # another process made it first
-            scope.update(version=F("version") + 1)
-
-
-# What retires the pages.
-
-
-def content_changed(withdrawn=False, **kwargs):
-    """Make every cached page stale, with the current transaction. Safe to call often."""
-    bump_version(withdrawn=withdrawn)
-
-
-def last_withdrawal():
-    """When a story last left the public site (unpublished or deleted), or None. Sitemaps move
-    their lastmod with it, so crawlers come back for the list that no longer holds the story."""
-    return _version_row().values_list("withdrawn_at", flat=True).first()
-
-
-def deployed(using="default", **kwargs):
-    """post_migrate: pages rendered by the previous code retire with it. Skipped when the database
-    is left behind this code's models (migrated backwards): the bump reads columns it may lack, and
-    the code that matches that schema retires the pages when it runs its own migrate."""
-    executor = MigrationExecutor(connections[using])
-    if not executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        bump_version(using)
-
-
-# The field by which each part of an article (taggings, bylines, corrections, old slugs) names it.
-_ARTICLE_FIELD = {
-    "TaggedArticle": "content_object_id",
-    "ArticleAuthor": "article_id",
-    "Correction": "article_id",
-    "SlugRedirect": "article_id",
-}
-
-
-def _stays_off_public(article, created):
-    """True when ``article`` was, and still is, a draft or in review: on no public surface, so its
-    saves retire nothing. A desk's day is mostly such saves."""
-    return not article.is_released and (created or not article.was_released)
-
-
-def article_changed(sender, instance, created=False, signal=None, **kwargs):
-    """post_save / post_delete of an Article."""
-    if not _stays_off_public(instance, created):
-        content_changed(withdrawn=_leaves_public(instance, deleted=signal is post_delete))
-
-
-def _leaves_public(article, deleted):
-    """True when a published (or scheduled) article is deleted or goes back to draft or review."""
-    return article.was_released and (deleted or not article.is_released)
-
-
-def article_part_changed(sender, instance, **kwargs):
-    """post_save / post_delete of a tagging, byline, correction or old slug."""
-    stories_changed([getattr(instance, _ARTICLE_FIELD[sender.__name__])])
-
-
-def stories_changed(article_ids):
-    """Something shown with these stories changed (a part of theirs, or a picture they lead with,
-    through another app): retire every cached page if a reader can see any of them."""
-    from articles.models import Article
-
-    if Article.objects.released().filter(pk__in=article_ids).exists():
-        content_changed()
-
-
 def _page_key(request):
-    """The page's key within a content version: the encoding the client gets, decided as Django's
-    GZipMiddleware decides, and a digest of the URL, as Django's own page cache keys it, so a URL of
-    any length makes a short key."""
+    """The page's cache key: the encoding the client gets, decided as Django's GZipMiddleware
+    decides, and a digest of the URL, as Django's own page cache keys it, so a URL of any length
+    makes a short key."""
     variant = "gz" if re_accepts_gzip.search(request.META.get("HTTP_ACCEPT_ENCODING", "")) else "id"
+    if "ESI/1.0" in request.META.get("HTTP_SURROGATE_CAPABILITY", ""):
+        variant += ".esi"  # for a proxy that includes fragments itself (page_keys.include_at_edge)
     url = md5(request.get_full_path().encode(), usedforsecurity=False).hexdigest()
-    return f"newsroom.page.{variant}.{url}"
+    return f"newsroom.keyed-page.{variant}.{url}"
 
 
 # Conditions a cached page can answer (a 304); If-Match and If-Unmodified-Since (412) are left to
@@ -332,16 +347,52 @@ def _conditional(request, response):
     return response
 
 
-class PageCacheMiddleware:
-    """Serve anonymous public pages from the shared cache, keyed by content version, encoding and URL.
+def _lists_stories(keys):
+    return any(key in page_keys.LISTING or key.startswith(page_keys.LISTING_PREFIXES) for key in keys)
 
-    It sits at the top of the stack, right below SecurityMiddleware and WhiteNoise: a hit is a read of
-    the content version and one cache read, and skips every middleware below. A miss runs the whole
-    stack, and the final response (compressed, with its CSP, ETag, Vary and Cache-Control headers) is
-    stored as plain data: status, headers, body. Clients that accept gzip and those that do not get
-    separate entries, decided as Django's GZipMiddleware decides, so an identity client never
-    receives a gzipped body. Nothing else of the request is in the key, so nothing else may shape
-    the page: absolute URLs come from NEWSROOM_SITE_URL, never from the Host header.
+
+def proxy_seconds(keys, state):
+    """How long a proxy in front may keep a page with ``keys``: NEWSROOM_PROXY_CACHE_SECONDS, and for
+    a page that lists stories, never past the next scheduled publication, which changes it."""
+    seconds = settings.NEWSROOM_PROXY_CACHE_SECONDS if state.settled else 0
+    if state.next_publication is not None and _lists_stories(keys):
+        until = (state.next_publication - timezone.now()).total_seconds()
+        seconds = max(0, min(seconds, int(until)))
+    return seconds
+
+
+# Marks a page with fragments for the proxy to include (page_keys.include_at_edge); stored with it.
+EDGE_INCLUDES = "X-Edge-Includes"
+# Headers worked out again for each answer, not stored with the page.
+_PER_REQUEST = frozenset({"Surrogate-Key", "Surrogate-Control", "X-Content-Epoch", "X-Content-Version"})
+
+
+def _name_keys(response, keys, state):
+    response.headers["Surrogate-Key"] = " ".join(sorted(keys))
+    control = f"max-age={proxy_seconds(keys, state)}"
+    if EDGE_INCLUDES in response:
+        control += ', content="ESI/1.0"'  # the proxy is to process its includes (Edge Architecture)
+    response.headers["Surrogate-Control"] = control
+    # The counter the page is current at (rendered after it was read, or a stored copy checked
+    # against it): a proxy keeps no page older than the latest purge it was sent (the edge VCL).
+    # Counted from the epoch, as VCL's integers stop at fifteen digits.
+    response.headers["X-Content-Epoch"] = str(state.epoch)
+    response.headers["X-Content-Version"] = str(state.version - state.epoch)
+
+
+class PageCacheMiddleware:
+    """Serve anonymous public pages from the shared cache, checked against what they show.
+
+    It sits at the top of the stack, right below SecurityMiddleware and WhiteNoise: a hit is one
+    cache read and one read of the database (are any of the page's keys retired since it was
+    stored?), and skips every middleware below. A miss reads the counter first, runs the whole stack
+    while gathering the page's keys (page_keys), and stores the final response (compressed, with
+    its CSP, ETag, Vary and Cache-Control headers) as plain data with the counter and the keys.
+    Clients that accept gzip and those that do not get separate entries, decided as Django's
+    GZipMiddleware decides, so an identity client never receives a gzipped body. Nothing else of
+    the request is in the key, so nothing else may shape the page: absolute URLs come from
+    NEWSROOM_SITE_URL, never from the Host header. Every cacheable response names its keys to a
+    proxy in front (``Surrogate-Key``), with or without the shared cache.
     """
 
     def __init__(self, get_response):
@@ -349,50 +400,70 @@ class PageCacheMiddleware:
         self.outage = OutageLog()
 
     def __call__(self, request):
-        if not (page_cache_enabled() and _cacheable_request(request)):
+        if not (keys_wanted() and _cacheable_request(request)):
             return self.get_response(request)
         # A Host outside ALLOWED_HOSTS is refused (400) here, as CommonMiddleware would below.
         request.get_host()
-        cache, key, version = _cache(), _page_key(request), current_version(page_scope(request.path))
-        try:
-            stored = cache.get(key, version=version)
-        except CACHE_ERRORS as error:
-            self.outage.report(error)
-            return self.get_response(request)
-        if stored is not None:
-            status, headers, body = stored
-            response = HttpResponse(b"" if request.method == "HEAD" else body, status=status, headers=headers)
-            response.headers["X-Cache"] = "hit"
-            if any(name in request.META for name in _REVALIDATION):
-                return _conditional(request, response)
-            return response
+        cache, key, stored = _cache(), _page_key(request), None
+        use_cache = page_cache_enabled()
+        if use_cache:
+            try:
+                stored = cache.get(key)
+            except CACHE_ERRORS as error:
+                self.outage.report(error)
+                use_cache = False
+        if not (isinstance(stored, tuple) and len(stored) == 6):
+            stored = None  # none, or stored by an earlier release in another shape
+        state = read_state(stored[2] if stored else ())
+        if stored is not None and state.serves(stored):
+            return self._hit(request, stored, state)
         if request.method != "GET":
             # HEAD has no ETag below (ConditionalGetMiddleware skips it): serve it, store nothing.
-            return self.get_response(request)
+            use_cache = False
         # Ask the stack for the full page even when the client holds a copy, so a revalidating
         # reader still fills the cache; its 304 is worked out here instead.
         conditions = {name: request.META.pop(name) for name in _REVALIDATION if name in request.META}
         try:
-            response = self.get_response(request)
+            with page_keys.gathering() as gathered:
+                scope = page_scope(request.path)
+                if scope:
+                    page_keys.shows(scope)
+                response = self.get_response(request)
+                if hasattr(response, "render") and not response.is_rendered:
+                    response.render()
         finally:
             request.META.update(conditions)
+        if gathered.edge_includes:
+            response.headers[EDGE_INCLUDES] = "ESI/1.0"
+            response.headers["Surrogate-Control"] = 'content="ESI/1.0"'  # kept or not, it is included
         if _cacheable_response(response):
-            if hasattr(response, "render") and not response.is_rendered:
-                response.render()
+            keys = gathered.result()
             patch_vary_headers(response, ["Cookie"])
-            try:
-                cache.set(
-                    key,
-                    (response.status_code, list(response.items()), response.content),
-                    timeout=settings.NEWSROOM_PAGE_CACHE_SECONDS,
-                    version=version,
-                )
-            except CACHE_ERRORS as error:
-                self.outage.report(error)
-            response.headers["X-Cache"] = "miss"
+            _name_keys(response, keys, state)
+            if use_cache and state.settled:
+                self._store(cache, key, response, keys, state)
+                response.headers["X-Cache"] = "miss"
         if conditions:
             return _conditional(request, response)
         return response
+
+    def _hit(self, request, stored, state):
+        _epoch, _version, keys, status, headers, body = stored
+        response = HttpResponse(b"" if request.method == "HEAD" else body, status=status, headers=headers)
+        _name_keys(response, keys, state)
+        response.headers["X-Cache"] = "hit"
+        if any(name in request.META for name in _REVALIDATION):
+            return _conditional(request, response)
+        return response
+
+    def _store(self, cache, key, response, keys, state):
+        headers = [(name, value) for name, value in response.items() if name not in _PER_REQUEST]
+        shows = tuple(sorted(keys))
+        entry = (state.epoch, state.version, shows, response.status_code, headers, response.content)
+        try:
+            cache.set(key, entry, timeout=settings.NEWSROOM_PAGE_CACHE_SECONDS)
+        except CACHE_ERRORS as error:
+            self.outage.report(error)
 
 
 def cache_status():

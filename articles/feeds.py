@@ -19,6 +19,7 @@ from django.utils import feedgenerator
 from django.utils.decorators import method_decorator
 from django.utils.html import escape
 
+from articles import page_keys
 from articles.addresses import absolute_media, absolute_url
 from articles.models import Article, Author, Section
 from articles.plain_text import strip_control_characters
@@ -278,7 +279,9 @@ class ScopedFeed(ArticleFeed):
 
 class SectionFeed(ScopedFeed):
     def get_object(self, request, slug):
-        return Section.objects.get(slug=slug)
+        section = Section.objects.get(slug=slug)
+        page_keys.declare(page_keys.section(section.pk))
+        return section
 
     def scope(self, section):
         return Article.objects.published().in_section(section)
@@ -293,7 +296,9 @@ class SectionAtomFeed(AtomFeed, SectionFeed):
 
 class TagFeed(ScopedFeed):
     def get_object(self, request, slug):
-        return Article.objects.published().tags_in_use().get(slug=slug)
+        tag = Article.objects.published().tags_in_use().get(slug=slug)
+        page_keys.declare(page_keys.topic(tag.pk))
+        return tag
 
     def scope(self, tag):
         return Article.objects.published().tagged_with_all([tag])
@@ -310,7 +315,9 @@ class AuthorFeed(ScopedFeed):
     """An author's stories, as on the author's page (which is there, if empty, for any author)."""
 
     def get_object(self, request, slug):
-        return Author.objects.get(slug=slug)
+        author = Author.objects.get(slug=slug)
+        page_keys.declare(page_keys.author(author.pk))
+        return author
 
     def scope(self, author):
         return Article.objects.published().by_author(author)

@@ -50,7 +50,7 @@ from django.db import transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from articles import caching, search
+from articles import retiring, search
 from articles.models import (
     Article,
     Correction,
@@ -231,7 +231,7 @@ def after_bulk_write(written, *, by=None, body_texts=None, changes=None, retire_
     )
     withdrawn = any(before and before.announced and not article.is_public for before, article in written)
     if retire_pages:
-        caching.content_changed(withdrawn=withdrawn)
+        retiring.stories_written(written, withdrawn=withdrawn)
     return withdrawn
 
 
@@ -248,7 +248,7 @@ def release_due(now=None):
             Article.objects.awaiting_announcement()
             .filter(published_at__lte=now)
             .select_for_update(skip_locked=True)
-            .only("pk", "headline", "slug", "status", "published_at")
+            .only("pk", "headline", "slug", "status", "published_at", "section_id")
             .order_by("published_at", "pk")
         )
         if due:
@@ -261,7 +261,7 @@ def release_due(now=None):
                 _announce(due[0], story_published, None)
             else:
                 _announce_many(story_published, [(article, ()) for article in due], None)
-            caching.content_changed()
+            retiring.stories_written([(None, article) for article in due])
     for article in due:
         article.announced = True
     return due

@@ -26,7 +26,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import caching
+from articles import caching, page_keys
 from articles.addresses import absolute_media, absolute_url, slug_address
 from articles.models import Article, Section, Tag, TaggedArticle
 from articles.pictures import attach_lead_pictures, largest_lead_images
@@ -221,6 +221,7 @@ def articles_sitemap(request):
 @revalidated
 @sitemap_views.x_robots_tag
 def sitemap_index(request):
+    page_keys.shows(page_keys.STORIES)  # every story's address and last change (page_keys)
     # Django's index view puts the requested host in every location; this one, the site's origin.
     # A story taken down leaves every list it was on, so each sitemap counts as changed then too:
     # crawlers come back and find its URL gone.
@@ -250,6 +251,7 @@ def sitemap_index(request):
 
 @revalidated
 def sitemap_section(request, section):
+    page_keys.shows(page_keys.STORIES)  # every story's address and last change (page_keys)
     if section == "articles":
         return sitemap_views.x_robots_tag(articles_sitemap)(request)
     return sitemap_views.sitemap(request, SITEMAPS, section=section, template_name="sitemaps/sitemap.xml")
@@ -257,6 +259,7 @@ def sitemap_section(request, section):
 
 @revalidated
 def news_sitemap(request):
+    page_keys.shows(page_keys.STORIES)  # every story's address and last change (page_keys)
     recent = Article.objects.published().filter(published_at__gte=timezone.now() - NEWS_WINDOW)
     articles = with_pictures(
         recent.newest_first().only("slug", "headline", "published_at")[:NEWS_SITEMAP_LIMIT]

@@ -19,6 +19,8 @@ urlpatterns = [
     path("authors/<newsroom_slug:slug>/", views.AuthorArticles.as_view(), name="author"),
     path("preview/<str:token>/", views.ArticlePreview.as_view(), name="preview"),
     path("search/", views.SearchResults.as_view(), name="search"),
+    # Included by a caching proxy into the article's page (ESI); not a page of its own.
+    path("fragments/related/<int:pk>/", views.RelatedCoverage.as_view(), name="related"),
     path("feeds/latest/", feeds.LatestArticlesFeed(), name="feed-latest"),
     path("feeds/latest/atom/", feeds.LatestArticlesAtomFeed(), name="feed-latest-atom"),
     path("feeds/sections/<newsroom_slug:slug>/", feeds.SectionFeed(), name="feed-section"),

@@ -10,13 +10,14 @@ from django.db import DatabaseError, connection
 from django.http import Http404, HttpResponsePermanentRedirect, HttpResponseServerError, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.generic import DetailView, ListView, TemplateView
 
-from articles import caching, page_extras, paging, search
+from articles import caching, health, page_extras, page_keys, paging, search
 from articles.addresses import absolute_url
 from articles.filtering import DateRange, ListFilters
 from articles.models import Article, ArticleAuthor, Author, Section, SlugRedirect, TaggedArticle
@@ -44,6 +45,7 @@ class FrontPage(TemplateView):
     template_name = "articles/home.html"
 
     def get_context_data(self, **kwargs):
+        page_keys.declare(page_keys.FRONT)
         public = Article.objects.published()
         lead = public.lead_story()
         others = public.exclude(pk=lead.pk) if lead else public
@@ -80,11 +82,20 @@ class FilteredArticleList(ListView):
     def get(self, request, *args, **kwargs):
         self.scope = self.get_scope()
         self.filters = ListFilters.from_request(request, allow_section=self.allow_section_filter)
+        page_keys.declare(*self.list_keys())
         return super().get(request, *args, **kwargs)
 
     def get_scope(self):
         """The page's own subject (a section, tag or author), or None for all articles."""
         return None
+
+    def list_keys(self):
+        """Which list this is (articles/page_keys.py): retired when a story comes onto it or leaves.
+        Narrowed by topics or a section, it changes only with stories of those."""
+        narrowed = [page_keys.topic(tag.pk) for tag in self.filters.tags]
+        if self.filters.section:
+            narrowed.append(page_keys.section(self.filters.section.pk))
+        return narrowed or [page_keys.LISTS]
 
     def scoped(self, queryset):
         return queryset
@@ -166,6 +177,9 @@ class SectionArticles(FilteredArticleList):
     def scoped(self, queryset):
         return queryset.in_section(self.scope)
 
+    def list_keys(self):
+        return [page_keys.section(self.scope.pk)]
+
 
 class TagArticles(FilteredArticleList):
     extra_context = {"page_kind": "tag"}
@@ -178,6 +192,9 @@ class TagArticles(FilteredArticleList):
     def scoped(self, queryset):
         return queryset.tagged_with_all([self.scope])
 
+    def list_keys(self):
+        return [page_keys.topic(self.scope.pk)]
+
 
 class AuthorArticles(FilteredArticleList):
     extra_context = {"page_kind": "author"}
@@ -187,6 +204,9 @@ class AuthorArticles(FilteredArticleList):
 
     def scoped(self, queryset):
         return queryset.by_author(self.scope)
+
+    def list_keys(self):
+        return [page_keys.author(self.scope.pk)]
 
 
 @public_page
@@ -217,22 +237,57 @@ class ArticleDetail(DetailView):
 
     def get_context_data(self, **kwargs):
         article = self.object
-        # A related story shows only its headline, section and date: none of its text is read.
-        related = (
-            Article.objects.published()
-            .related_to(article)
-            .select_related("section")
-            .only("headline", "slug", "published_at", "section__name", "section__slug")
-        )
+        # The page is the story's own (its key came with it, read): no list. Related stories are
+        # only linked to, so editing one does not retire every page that lists it as related.
+        page_keys.declare()
+        related, related_at_edge = [], None
+        if page_keys.include_at_edge(self.request):
+            related_at_edge = reverse("articles:related", kwargs={"pk": article.pk})
+        else:
+            related = related_coverage(article)
         extras = page_extras.for_article(article, self.request)
         graph = page_extras.extended_graph(article_graph(article, absolute_url), extras)
         return super().get_context_data(
-            related=list(related),
+            related=related,
+            related_at_edge=related_at_edge,
             page_extras=extras,
             canonical_url=absolute_url(article.get_absolute_url()),
             structured_data=[as_json_ld(block) for block in graph],
             **kwargs,
         )
+
+
+def related_coverage(article):
+    """The stories shown as related to ``article``, each only linked to (page_keys.mentioning)."""
+    # A related story shows only its headline, section and date: none of its text is read.
+    with page_keys.mentioning():
+        return list(
+            Article.objects.published()
+            .related_to(article)
+            .select_related("section")
+            .only("headline", "slug", "published_at", "section__name", "section__slug")
+        )
+
+
+@public_page
+class RelatedCoverage(TemplateView):
+    """A public article's related coverage alone: the fragment a caching proxy includes in the
+    article's page (ESI, page_keys.include_at_edge), cached apart from it, so taking down a story
+    retires the fragments that link to it and not the pages around them. Never indexed."""
+
+    template_name = "articles/related.html"
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        response["X-Robots-Tag"] = "noindex"
+        return response
+
+    def get_context_data(self, **kwargs):
+        article = get_object_or_404(Article.objects.published(), pk=self.kwargs["pk"])
+        # A new story on one of its topics may belong here: the fragment (not the page around it,
+        # which has its own copy cached) retires with the topics' lists.
+        page_keys.declare(*(page_keys.topic(tag.pk) for tag in article.topics))
+        return super().get_context_data(related=related_coverage(article), **kwargs)
 
 
 class ArticlePreview(DetailView):
@@ -287,7 +342,12 @@ def healthz(request):
     except DatabaseError:
         logger.exception("Health check: database unreachable")
         return JsonResponse({"status": "error", "database": "unreachable", "cache": cache}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok", "cache": cache})
+    # Other apps' checks (articles/health.py): a failing one degrades the report, never the 200 that
+    # tells load balancers and the caching proxy this server can take readers.
+    checks = health.run_checks()
+    status = "ok" if all(healthy for _, healthy in checks.values()) else "degraded"
+    report = {"status": status, "database": "ok", "cache": cache}
+    return JsonResponse(report | {name: text for name, (text, _) in checks.items()})
 
 
 def bad_request(request, exception=None):

@@ -71,11 +71,16 @@ class LiveStory(models.Model):
         return self.started_at or self.article.published_at
 
     def scope_keys(self, slug=None):
-        """The page scopes (articles.caching) of the pages showing this story's updates."""
-        return [f"story:{slug or self.article.slug}", FRONT_PAGE_SCOPE]
+        """The keys (articles.page_keys) of the pages showing this story's updates."""
+        return [live_key(slug or self.article.slug), FRONT_PAGE_SCOPE]
 
 
 FRONT_PAGE_SCOPE = "front"
+
+
+def live_key(slug):
+    """The key of a live story's pages: its page, its updates' pages and its live feeds."""
+    return f"live:{slug}"
 
 
 class UpdateStatus(models.TextChoices):

@@ -11,10 +11,10 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 
-from articles import caching, page_extras
+from articles import caching, page_extras, page_keys
 from articles.addresses import absolute_url
 from articles.models import Article
-from live.models import FRONT_PAGE_SCOPE, LiveStory, LiveUpdate
+from live.models import FRONT_PAGE_SCOPE, LiveStory, LiveUpdate, live_key
 
 UPDATES_PER_PAGE = 50
 FRONT_PAGE_LIVE_STORIES = 3
@@ -27,7 +27,7 @@ def page_scope(path):
     if path == "/":
         return FRONT_PAGE_SCOPE
     found = _STORY_PATH.match(path)
-    return f"story:{found[1]}" if found else None
+    return live_key(found[1]) if found else None
 
 
 def live_story_of(article):
@@ -168,6 +168,8 @@ def front_page_extra(request):
     )
     if not stories:
         return None
+    # Read as live stories, not articles: the page names the stories it shows itself.
+    page_keys.shows(*(page_keys.story(story.pk) for story in stories))
     for story in stories:
         story.latest_url = update_address(story.slug, story.latest_pk) if story.latest_pk else None
     return page_extras.PageExtra(templates={"top": "live/front.html"}, context={"stories": stories})

@@ -25,7 +25,7 @@ def story_changed(story_pk, now=None):
         return
     LiveStory.objects.filter(pk=story_pk).update(last_change_at=now or timezone.now())
     if story.article.is_released:
-        caching.bump_scopes(story.scope_keys())
+        caching.retire(story.scope_keys())
         announce_feeds(story.article.slug)
 
 
@@ -54,14 +54,14 @@ def live_story_saved(sender, instance, created=False, raw=False, **kwargs):
     """Marked live, its key points or end changed: the story's page and the front page change."""
     article = instance.article
     if article.is_released:
-        caching.bump_scopes(instance.scope_keys(article.slug))
+        caching.retire(instance.scope_keys(article.slug))
 
 
 def live_story_deleted(sender, instance, **kwargs):
     RemovedUpdate.objects.filter(story_pk=instance.pk).delete()
     article = Article.objects.filter(pk=instance.pk).only("slug", "status").first()
     if article is not None and article.is_released:  # else it went with its article, which retired all
-        caching.bump_scopes(instance.scope_keys(article.slug))
+        caching.retire(instance.scope_keys(article.slug))
 
 
 def connect():

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "desk",
     "live",
     "distribution",
+    "edge",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -64,6 +65,9 @@ MIDDLEWARE = [
     # TRACE and CONNECT refused everywhere, HEAD answered like GET by the API too (articles/methods.py).
     "articles.methods.HttpMethodsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Public reads from the read replica, staff and writes on the primary (newsroom/replica.py).
+    # Above the page cache, whose version rows must come from the database the page is read from.
+    "newsroom.replica.PrimaryForStaffMiddleware",
     # Anonymous public pages from the shared cache (articles/caching.py). Up here, a hit skips every
     # middleware below; a miss runs them all and the final response, compressed and with its CSP,
     # X-Frame-Options, ETag and Vary headers, is what gets stored.
@@ -145,6 +149,24 @@ def _database_from_env():
 
 DATABASES = {"default": _database_from_env()}
 
+# A PostgreSQL streaming replica for anonymous public reads (newsroom/replica.py): used while it
+# answers and replays within NEWSROOM_REPLICA_MAX_LAG seconds, the primary otherwise.
+DATABASE_ROUTERS = ["newsroom.replica.ReplicaRouter"]
+if os.environ.get("DATABASE_REPLICA_URL", "").strip():
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"].strip(), conn_max_age=60, conn_health_checks=True
+    )
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must name a PostgreSQL server (postgres://…).")
+    # A replica that does not answer costs a reader two seconds at most, once: then it is marked down.
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 2, **DATABASES["replica"].get("OPTIONS", {})}
+    # The same rows as the default database: the test runner makes no database of its own for it.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+try:
+    NEWSROOM_REPLICA_MAX_LAG = float(os.environ.get("NEWSROOM_REPLICA_MAX_LAG", "3"))
+except ValueError:
+    raise ImproperlyConfigured("NEWSROOM_REPLICA_MAX_LAG must be a number of seconds, such as 3.") from None
+
 if os.environ.get("REDIS_URL"):
     CACHES = {
         "default": {
@@ -163,6 +185,13 @@ else:
 _SHARED_CACHE = "1" if os.environ.get("REDIS_URL") else "0"
 NEWSROOM_PAGE_CACHE = os.environ.get("NEWSROOM_PAGE_CACHE", _SHARED_CACHE) == "1"
 NEWSROOM_PAGE_CACHE_SECONDS = int(os.environ.get("NEWSROOM_PAGE_CACHE_SECONDS", 600))
+# Pages name what they show (Surrogate-Key, articles/page_keys.py) for a caching proxy in front,
+# which keeps them NEWSROOM_PROXY_CACHE_SECONDS (Surrogate-Control) unless purged first. On with the
+# shared cache or a proxy to purge (NEWSROOM_PURGE_URLS), else on request.
+NEWSROOM_SURROGATE_KEYS = os.environ.get(
+    "NEWSROOM_SURROGATE_KEYS", "1" if os.environ.get("NEWSROOM_PURGE_URLS") else "0"
+) == "1"
+NEWSROOM_PROXY_CACHE_SECONDS = int(os.environ.get("NEWSROOM_PROXY_CACHE_SECONDS", 3600))
 
 AUTHENTICATION_BACKENDS = [
     # Counts failed sign-ins and refuses a locked account before the password is checked.
@@ -339,6 +368,18 @@ OTP_TOTP_ISSUER = NEWSROOM_SITE_NAME
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 NEWSROOM_TASK_RETRY_DELAY = float(os.environ.get("NEWSROOM_TASK_RETRY_DELAY", "30"))
 NEWSROOM_TASK_ATTEMPTS = int(os.environ.get("NEWSROOM_TASK_ATTEMPTS", "6"))
+
+# Caching proxies in front of the site (edge/, README "Caching proxy (Varnish)"): the base URLs of
+# the Varnish servers to purge by surrogate key when pages change (empty: no purges), and the purger
+# classes that deliver them (a CDN's goes beside Varnish's).
+NEWSROOM_PURGE_URLS = [
+    url.strip().rstrip("/") for url in os.environ.get("NEWSROOM_PURGE_URLS", "").split(",") if url.strip()
+]
+NEWSROOM_PURGERS = [
+    path.strip()
+    for path in os.environ.get("NEWSROOM_PURGERS", "edge.purging.VarnishPurger").split(",")
+    if path.strip()
+]
 
 # WebSub: a hub the feeds name (rel="hub") and that is pinged when a story is published, changed or
 # taken down, so feed readers update in seconds. Unset: no hub link and no pings.

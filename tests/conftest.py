@@ -14,12 +14,15 @@ from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from articles.models import Article, ArticleAuthor, Author, Section, Status, Tag
 
 _sequence = itertools.count(1)
+# The default publication time given to the story made last in this test (see _default_published_at).
+_previous_default = None
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -37,6 +40,30 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _publication_order():
+    """Each test (and each class's shared rows, made between tests) orders its own stories."""
+    global _previous_default
+    _previous_default = None
+    yield
+    _previous_default = None
+
+
+def _default_published_at(n):
+    """An hour ago, and a second older than the story made before it: stories made one after the
+    other list newest first in the order they were made, however long each took to make (on a
+    loaded machine one can take over a second). A jump of over a minute is a test travelling in
+    time, and is left alone."""
+    global _previous_default
+    at = timezone.now() - timedelta(hours=1, seconds=n)
+    if _previous_default is not None:
+        older = _previous_default - timedelta(seconds=1)
+        if older < at < _previous_default + timedelta(minutes=1):
+            at = older
+    _previous_default = at
+    return at
+
+
 @pytest.fixture
 def media(settings, tmp_path):
     """Uploaded pictures and their renditions go to the test's own folder."""
@@ -44,93 +71,127 @@ def media(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
-@pytest.fixture
-def make_photo(db, media):
+def build_photo(width=1600, height=1200, color=(70, 110, 150), **fields):
     """Add a picture to the library (a real JPEG, checked, stored and with its renditions made)."""
     from PIL import Image
 
     from photos.library import add_photo
 
-    def make(width=1600, height=1200, color=(70, 110, 150), **fields):
-        image = Image.new("RGB", (width, height), color)
-        image.paste((200, 60, 40), (width // 3, height // 3, width // 2, height // 2))
-        out = io.BytesIO()
-        image.save(out, format="JPEG", quality=90)
-        out.seek(0)
-        texts = {"alt_text": "The envoy on the tarmac", "credit": "Ana Ruiz/Desk", **fields}
-        return add_photo(out, **texts)
-
-    return make
+    image = Image.new("RGB", (width, height), color)
+    image.paste((200, 60, 40), (width // 3, height // 3, width // 2, height // 2))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=90)
+    out.seek(0)
+    texts = {"alt_text": "The envoy on the tarmac", "credit": "Ana Ruiz/Desk", **fields}
+    return add_photo(out, **texts)
 
 
-@pytest.fixture
-def lead_with(db):
+def build_lead(article, photo):
     """Make ``photo`` the lead picture of ``article``."""
     from photos.models import LeadImage
 
-    def lead(article, photo):
-        LeadImage.objects.update_or_create(article=article, defaults={"photo": photo})
-        return article
-
-    return lead
+    LeadImage.objects.update_or_create(article=article, defaults={"photo": photo})
+    return article
 
 
-@pytest.fixture
-def make_section(db):
-    def make(name="World", **fields):
-        section, _ = Section.objects.get_or_create(
-            name=name, defaults={"slug": fields.pop("slug", None) or _slug(name), **fields}
-        )
-        return section
-
-    return make
+def build_section(name="World", **fields):
+    section, _ = Section.objects.get_or_create(
+        name=name, defaults={"slug": fields.pop("slug", None) or _slug(name), **fields}
+    )
+    return section
 
 
-@pytest.fixture
-def make_author(db):
-    def make(name="Ana Ruiz", **fields):
-        author, _ = Author.objects.get_or_create(
-            name=name, defaults={"slug": fields.pop("slug", None) or _slug(name), **fields}
-        )
-        return author
-
-    return make
+def build_author(name="Ana Ruiz", **fields):
+    author, _ = Author.objects.get_or_create(
+        name=name, defaults={"slug": fields.pop("slug", None) or _slug(name), **fields}
+    )
+    return author
 
 
-@pytest.fixture
-def make_article(db, make_section, make_author):
-    """Create an article; public (published an hour ago) unless the test says otherwise."""
+def build_article(
+    headline=None,
+    *,
+    section="World",
+    authors=("Ana Ruiz",),
+    tags=(),
+    status=Status.PUBLISHED,
+    published_at="default",
+    **fields,
+):
+    """An article; public (published an hour ago) unless the caller says otherwise. Its bylines and
+    topics are saved as the admin saves them, with its card worked out once at the end."""
+    from articles import cards
 
-    def make(
-        headline=None,
-        *,
-        section="World",
-        authors=("Ana Ruiz",),
-        tags=(),
-        status=Status.PUBLISHED,
-        published_at="default",
-        **fields,
-    ):
-        n = next(_sequence)
-        headline = headline or f"Story number {n}"
-        if published_at == "default":
-            published_at = timezone.now() - timedelta(hours=1, seconds=n)  # later ones a second older
+    n = next(_sequence)
+    headline = headline or f"Story number {n}"
+    if published_at == "default":
+        published_at = _default_published_at(n)
+    with cards.batched():
         article = Article.objects.create(
             headline=headline,
             slug=fields.pop("slug", None) or f"{_slug(headline)}-{n}",
-            section=make_section(section),
+            section=build_section(section),
             status=status,
             published_at=published_at,
             body=fields.pop("body", f"The body of story {n}.\n\nA second paragraph."),
             **fields,
         )
         for position, name in enumerate(authors):
-            ArticleAuthor.objects.create(article=article, author=make_author(name), position=position)
+            ArticleAuthor.objects.create(article=article, author=build_author(name), position=position)
         if tags:
             article.tags.set([_tag(name) for name in tags])
-        return article
+    return article
 
-    return make
+
+def keep_public(stories):
+    """Unpublish every story but ``stories``, in one update, and retire the cached pages as a bulk
+    write does: a test on one of a module's shared archives (``shared_rows``) reads only that one."""
+    from articles import caching
+
+    Article.objects.exclude(pk__in=[story.pk for story in stories]).update(status=Status.DRAFT)
+    caching.content_changed(withdrawn=True)
+    return stories
+
+
+@pytest.fixture
+def make_photo(db, media):
+    return build_photo
+
+
+@pytest.fixture
+def lead_with(db):
+    return build_lead
+
+
+@pytest.fixture
+def make_section(db):
+    return build_section
+
+
+@pytest.fixture
+def make_author(db):
+    return build_author
+
+
+@pytest.fixture
+def make_article(db):
+    """``build_article``: a public article unless the test says otherwise."""
+    return build_article
+
+
+@pytest.fixture(scope="class")
+def shared_rows(django_db_setup, django_db_blocker, tmp_path_factory):
+    """For rows that a class's read-only tests share, made once (``build_*``) instead of for each
+    test: they live in a transaction rolled back after the class's last test, and each test runs in
+    a savepoint inside it (pytest-django's ``db``), so what one test writes the next never sees.
+    Only from a class's fixtures (outside a class, pytest makes a class-scoped fixture again for
+    every test). Pictures go to a media folder of their own. Not for tests that need
+    ``transactional_db``: its flush would empty the shared rows."""
+    media = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+        transaction.set_rollback(True)
 
 
 def _slug(name):

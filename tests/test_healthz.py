@@ -21,7 +21,8 @@ print(json.dumps({"status": response.status_code, "body": response.json()}))
 def test_healthz_is_200_with_the_database_reachable(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok", "cache": "off"}
+    expected = {"status": "ok", "database": "ok", "cache": "off", "purges": "off", "replica": "off"}
+    assert response.json() == expected
     assert "no-cache" in response["Cache-Control"]
 
 

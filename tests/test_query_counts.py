@@ -5,6 +5,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from articles.models import Article
+from tests.conftest import build_article, build_lead, build_photo, keep_public
+
 TAGS = ["China", "Trade", "Human rights", "Climate", "Taiwan"]
 AUTHORS = ["Ana Ruiz", "Li Wei"]
 
@@ -24,66 +27,73 @@ EXPECTED = {
 }
 
 
-@pytest.fixture
-def archive(make_article, request):
-    def build(count, pictured=False):
-        articles = [
-            make_article(f"Story {n}", tags=TAGS, authors=AUTHORS, section=["World", "Asia"][n % 2])
-            for n in range(count)
-        ]
-        if pictured:
-            # Every story leads with a picture; two pictures, so some are shared and some not.
-            make_photo, lead_with = (request.getfixturevalue(name) for name in ("make_photo", "lead_with"))
-            photos = [make_photo(color=(40, 80, 120)), make_photo(color=(120, 80, 40))]
-            for n, article in enumerate(articles):
-                lead_with(article, photos[n % 2])
-        return articles
-
-    return build
+# The three archives: 3 stories, 45, and 45 each leading with one of two pictures (so some pictures
+# are shared and some not).
+ARCHIVES = [(3, False), (45, False), (45, True)]
 
 
-@pytest.mark.parametrize(("count", "pictured"), [(3, False), (45, False), (45, True)])
-@pytest.mark.parametrize("url", EXPECTED)
-def test_query_count_is_flat(client, archive, url, count, pictured):
-    articles = archive(count, pictured)
-    if url == "ARTICLE":
-        url = articles[-1].get_absolute_url()
-        expected = EXPECTED["ARTICLE"]
-    else:
-        expected = EXPECTED[url]
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    assert len(queries) == expected, "\n".join(q["sql"] for q in queries)
-    assert len(queries) <= 6
-    if pictured and url != "/tags/":
+class TestQueryCounts:
+    """Read from the three archives, made once for the class (conftest.shared_rows)."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def archives(cls, shared_rows):
+        made = {}
+        photos = [build_photo(color=(40, 80, 120)), build_photo(color=(120, 80, 40))]
+        for count, pictured in ARCHIVES:
+            stories = [
+                build_article(f"Story {n}", tags=TAGS, authors=AUTHORS, section=["World", "Asia"][n % 2])
+                for n in range(count)
+            ]
+            if pictured:
+                for n, article in enumerate(stories):
+                    build_lead(article, photos[n % 2])
+            made[count, pictured] = stories
+        return made
+
+    @pytest.fixture
+    def archive(self, db, archives):
+        """The chosen archive, the only one public for this test."""
+        return lambda count, pictured: keep_public(archives[count, pictured])
+
+    @pytest.mark.parametrize(("count", "pictured"), ARCHIVES)
+    @pytest.mark.parametrize("url", EXPECTED)
+    def test_query_count_is_flat(self, client, archive, url, count, pictured):
+        articles = archive(count, pictured)
+        if url == "ARTICLE":
+            url = articles[-1].get_absolute_url()
+            expected = EXPECTED["ARTICLE"]
+        else:
+            expected = EXPECTED[url]
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert len(queries) == expected, "\n".join(q["sql"] for q in queries)
+        assert len(queries) <= 6
+        if pictured and url != "/tags/":
+            assert b"<picture>" in response.content
+
+    def test_list_page_shows_twenty_cards_with_every_tag_and_author(self, client, archive):
+        archive(45, False)
+        page = client.get("/articles/").content.decode()
+        assert page.count('class="card__headline"') == 20
+        assert page.count(">Li Wei</a>") == 20
+        assert page.count(">Human rights</a>") == 20
+
+    @pytest.mark.parametrize("url", [u for u in EXPECTED if u != "/tags/"])
+    def test_stories_saved_before_cards_existed_cost_four_queries_more_a_list(self, client, archive, url):
+        """An archive upgraded to cards is served, with every byline and topic, before
+        ``refresh_cards`` has run: each list of cards on the page (the front page has three: lead,
+        latest, sections) works its stories' cards out together."""
+        articles = archive(45, True)
+        Article.objects.update(card=None)
+        target = articles[-1].get_absolute_url() if url == "ARTICLE" else url
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(target)
+        assert response.status_code == 200
+        # bylines, taggings, corrections and pictures of a list's stories, once a list
+        lists = 3 if url == "/" else 1
+        assert len(queries) == EXPECTED[url] + 4 * lists, "\n".join(q["sql"] for q in queries)
+        assert b">Li Wei</a>" in response.content
         assert b"<picture>" in response.content
-
-
-def test_list_page_shows_twenty_cards_with_every_tag_and_author(client, archive):
-    archive(45)
-    page = client.get("/articles/").content.decode()
-    assert page.count('class="card__headline"') == 20
-    assert page.count(">Li Wei</a>") == 20
-    assert page.count(">Human rights</a>") == 20
-
-
-@pytest.mark.parametrize("url", [u for u in EXPECTED if u != "/tags/"])
-def test_stories_saved_before_cards_existed_cost_four_queries_more_a_list(client, archive, url):
-    """An archive upgraded to cards is served, with every byline and topic, before
-    ``refresh_cards`` has run: each list of cards on the page (the front page has three: lead,
-    latest, sections) works its stories' cards out together."""
-    from articles.models import Article
-
-    articles = archive(45, pictured=True)
-    Article.objects.update(card=None)
-    target = articles[-1].get_absolute_url() if url == "ARTICLE" else url
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(target)
-    assert response.status_code == 200
-    # bylines, taggings, corrections and pictures of a list's stories, once a list
-    lists = 3 if url == "/" else 1
-    assert len(queries) == EXPECTED[url] + 4 * lists, "\n".join(q["sql"] for q in queries)
-    assert b">Li Wei</a>" in response.content
-    assert b"<picture>" in response.content
-    assert not Article.objects.exclude(card=None).exists()  # a reader's request writes nothing
+        assert not Article.objects.exclude(card=None).exists()  # a reader's request writes nothing

@@ -13,6 +13,7 @@ from lxml import etree
 from articles import sitemaps
 from articles.models import Article, Section, Status
 from articles.sitemaps import NEWS_SITEMAP_LIMIT
+from tests.conftest import build_article, keep_public
 
 # Pages of the articles sitemap are id ranges: stories numbered from 1 on both databases.
 pytestmark = pytest.mark.usefixtures("article_ids_from_one")
@@ -304,19 +305,35 @@ EXPECTED_QUERIES = {
 }
 
 
-@pytest.mark.parametrize("count", [3, 60])
-@pytest.mark.parametrize("url", EXPECTED_QUERIES)
-def test_query_count_is_flat(client, make_article, url, count):
-    for n in range(count):
-        make_article(tags=["China", "Trade", f"Topic {n}"], section=["World", "Asia", "Europe"][n % 3])
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    assert len(queries) == EXPECTED_QUERIES[url], "\n".join(q["sql"] for q in queries)
-    if url == "/sitemap-tags.xml":
-        assert len(parse(response)) == count + 2
-    if url == "/sitemap-sections.xml":
-        assert len(parse(response)) == min(count, Section.objects.count())
+class TestQueryCounts:
+    """On archives of 3 and 60 stories shared by the class: only the chosen one public."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def archives(cls, shared_rows):
+        """3 stories and 60, each with a topic of its own, made once for the class."""
+        return {
+            count: [
+                build_article(
+                    tags=["China", "Trade", f"Topic {n}"], section=["World", "Asia", "Europe"][n % 3]
+                )
+                for n in range(count)
+            ]
+            for count in (3, 60)
+        }
+
+    @pytest.mark.parametrize("count", [3, 60])
+    @pytest.mark.parametrize("url", EXPECTED_QUERIES)
+    def test_query_count_is_flat(self, client, db, archives, url, count):
+        keep_public(archives[count])  # and the other archive's stories, and their topics, out of sight
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        assert len(queries) == EXPECTED_QUERIES[url], "\n".join(q["sql"] for q in queries)
+        if url == "/sitemap-tags.xml":
+            assert len(parse(response)) == count + 2
+        if url == "/sitemap-sections.xml":
+            assert len(parse(response)) == min(count, Section.objects.count())
 
 
 def test_times_are_written_in_utc_whatever_the_current_time_zone(client, make_article):

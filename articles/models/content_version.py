@@ -4,15 +4,19 @@ from django.db import models
 
 
 class ContentVersion(models.Model):
-    """One row: the version of everything readers can see, and when a scheduled story next goes
-    live. Cached pages are stored under the version (articles/caching.py). It lives in the database,
-    bumped in the same transaction as the change it stands for, so a change can never be committed
-    without retiring the pages that showed the old state, whether or not the cache was reachable."""
+    """One row: a counter that moves on with every change readers can see, and when a scheduled
+    story next goes live. A cached page is stored with the counter as it was when it was rendered
+    (articles/caching.py), and served while none of the keys it shows has been retired since
+    (PageScope). It lives in the database, moved in the same transaction as the change it stands
+    for, so a change can never be committed without retiring the pages that showed the old state,
+    whether or not the cache was reachable. ``epoch`` is the counter's start: a row made again (a
+    flushed table) starts another epoch, and no page stored in an earlier one is served."""
 
     ROW = 1
 
     id = models.PositiveSmallIntegerField(primary_key=True, default=ROW)
     version = models.BigIntegerField()
+    epoch = models.BigIntegerField(default=0)
     next_publication = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True, help_text="When a story last left the site.")
 
@@ -24,14 +28,12 @@ class ContentVersion(models.Model):
 
 
 class PageScope(models.Model):
-    """A second version for the pages of one part of the site that changes far more often than the
-    rest: a live story's page, feed and updates, and the front page that shows its latest update.
-    Another app (live) names which paths belong to a scope (``caching.register_page_scope``) and bumps
-    the scope with its change; such a page is stored under both versions, so a new update retires
-    the few pages that show it and leaves every other cached page alone."""
+    """A key of what pages show (articles/page_keys.py: a story, a section's list, the front page),
+    with the counter's value when it was last retired: a page cached earlier that shows it is not
+    served again. A key never retired has no row."""
 
     key = models.CharField(max_length=250, primary_key=True)
     version = models.BigIntegerField()
 
     def __str__(self):
-        return f"page scope {self.key} at {self.version}"
+        return f"page key {self.key} retired at {self.version}"

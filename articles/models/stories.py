@@ -16,7 +16,7 @@ from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
-from articles import card_data, pictures, standfirst
+from articles import card_data, page_keys, pictures, standfirst
 from articles.addresses import slug_address
 from articles.models.redirects import SlugRedirect
 from articles.models.revisions import StoryRevision
@@ -200,6 +200,8 @@ class Article(models.Model):
             SlugRedirect.leave_behind([(stored_slug, self)])
         self._stored_slug = self.slug
         self._stored_status = self.status
+        self._stored_section_id = self.section_id
+        self._stored_published_at = self.published_at
 
     def get_absolute_url(self):
         return slug_address("articles:detail", self.slug)
@@ -212,6 +214,11 @@ class Article(models.Model):
         instance._stored_slug = instance.__dict__.get("slug")
         if "status" in instance.__dict__:
             instance._stored_status = instance.status
+        # Where it is listed, so a change that moves it retires the lists it leaves (page_keys).
+        instance._stored_section_id = instance.__dict__.get("section_id")
+        instance._stored_published_at = instance.__dict__.get("published_at")
+        # A public page rendering now shows this story: the page names it (articles/page_keys.py).
+        page_keys.saw_story(instance.pk)
         return instance
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
@@ -220,6 +227,10 @@ class Article(models.Model):
             self._stored_slug = self.slug  # else a rename after a refresh redirects the wrong slug
         if fields is None or "status" in fields:
             self._stored_status = self.status  # else unpublishing it could retire no cached page
+        if fields is None or "section" in fields:
+            self._stored_section_id = self.section_id
+        if fields is None or "published_at" in fields:
+            self._stored_published_at = self.published_at
         self.__dict__.pop("lead_picture", None)
 
     def prepare_for_write(self, derived=None):

@@ -7,10 +7,13 @@ Every test here is marked ``browser``. ``new_context`` makes separate sessions (
 
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
@@ -50,8 +53,44 @@ def live_server(request):
     server = LiveServer(address, start=False)
     server.thread.static_handler = _plain_django
     server.start()
+    request_started.connect(_requests.started)
+    request_finished.connect(_requests.finished)
     yield server
+    request_started.disconnect(_requests.started)
+    request_finished.disconnect(_requests.finished)
     server.stop()
+
+
+class _Requests:
+    """Requests the live server is answering. A page closing at the end of a test may still send one
+    (the desk's presence "leave" beacon): the test's database teardown waits for it, or it would run
+    against a database being emptied, or be refused with the database blocked."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.open = 0
+        self.last_started = 0.0
+
+    def started(self, **kwargs):
+        with self.lock:
+            self.open += 1
+            self.last_started = time.monotonic()
+
+    def finished(self, **kwargs):
+        with self.lock:
+            self.open = max(self.open - 1, 0)
+
+    def wait_until_quiet(self, quiet=0.3, timeout=5.0):
+        """Until no request is open and none has started for ``quiet`` seconds (or ``timeout``)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.open == 0 and time.monotonic() - self.last_started >= quiet:
+                    return
+            time.sleep(0.05)
+
+
+_requests = _Requests()
 
 
 def _chromium_path():
@@ -176,6 +215,7 @@ def new_context(browser, live_server, _artifacts):
     yield make
     for context in _artifacts.contexts:
         context.close()
+    _requests.wait_until_quiet()
 
 
 @pytest.fixture

@@ -48,6 +48,8 @@ def headlines(page):
 
 
 def assert_no_axe_violations(page, axe_script, where):
+    # The address changes when a navigation starts: the page is checked once it has loaded.
+    page.wait_for_load_state("load")
     page.add_script_tag(path=str(axe_script))
     violations = page.evaluate("options => axe.run(document, options)", a11y.AXE_OPTIONS)["violations"]
     assert violations == [], f"{where} ({page.url}):\n{a11y.describe(violations)}"

@@ -12,6 +12,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from articles.models import Status
+from tests.browser.admin_widgets import search_autocomplete
 from tests.browser.test_workflow import CHANGE, messages, run_action, sign_in
 
 pytestmark = pytest.mark.usefixtures("media")
@@ -50,9 +51,7 @@ def test_a_story_published_with_its_picture_carries_it_to_page_feed_json_ld_and_
     # The story's lead picture, found by its alt text in the article form.
     page.goto(CHANGE.format(story.pk))
     page.locator(".add-row a", has_text=re.compile("lead image", re.IGNORECASE)).click()
-    page.locator(".field-photo .select2-selection").click()
-    page.locator(".select2-container--open .select2-search__field").fill("aircraft")
-    page.locator(".select2-results__option", has_text="aircraft on the tarmac").click()
+    search_autocomplete(page, "photo", "aircraft").filter(has_text="aircraft on the tarmac").click()
     page.get_by_role("button", name="Save", exact=True).click()
     expect(messages(page)).to_contain_text("was changed successfully")
     run_action(page, "Envoy lands in Beijing", "Publish now")

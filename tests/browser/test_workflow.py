@@ -8,6 +8,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from articles.models import Article, Status
+from tests.browser.admin_widgets import search_autocomplete
 from tests.conftest import PASSWORD
 
 CHANGELIST = "/admin/articles/article/"
@@ -54,9 +55,7 @@ def test_reporter_files_a_story_for_review_and_has_no_way_to_publish_it(
     expect(page.locator("#id_slug")).to_have_value("envoy-lands-in-beijing")
     page.locator("#id_dek").fill("Talks on tariffs resume next week.")
     page.locator("#id_body").fill("The envoy arrived on Tuesday.\n\nTalks begin on Monday.")
-    page.locator(".field-section .select2-selection").click()
-    page.locator(".select2-container--open .select2-search__field").fill("Diplo")
-    page.locator(".select2-results__option", has_text="Diplomacy").click()
+    search_autocomplete(page, "section", "Diplo").filter(has_text="Diplomacy").click()
     expect(page.locator("#id_section")).to_have_value(str(diplomacy.pk))
     expect(page.locator("#story-state")).to_have_text("New story, not saved yet")
     page.get_by_role("button", name="Save draft").click()
