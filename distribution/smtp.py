@@ -7,8 +7,9 @@ message goes out in two steps on Django's own SMTP connection: everything up to 
 the DATA command, then ``record()`` commits "sent" to the send log, then the ".". A server keeps no
 message whose "." never came (RFC 5321, 4.1.1.4), so a worker killed before ``record()`` leaves
 nothing delivered and the recipient still pending; one killed after it has sent the "." or is one
-system call from it. ``record()`` may also refuse (another sender already took the recipient):
-the transaction is then abandoned with RSET and nothing is delivered.
+system call from it (killed in that instant, the recipient misses this one message: never two).
+``record()`` may also refuse (another sender already took the recipient): the transaction is then
+abandoned with RSET and nothing is delivered.
 
 Other backends (the console in development, memory in tests) have no such step: the message is
 sent, then recorded.
